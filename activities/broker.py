@@ -1,0 +1,64 @@
+"""Customs broker adapter: declarations over the broker's REST API (our dialect)."""
+
+import httpx
+from pydantic import SecretStr
+
+from activities.errors import new_http_client
+from activities.rest import RestPartner
+from activities.wire import WireModel
+from canonical.shipment import Shipment
+
+PARTNER = "broker"
+
+
+class Declaration(WireModel):
+    id: str
+    reference: str
+    lrn: str
+    mrn: str | None = None
+    status: str
+
+
+class BrokerClient:
+    def __init__(
+        self,
+        url: str,
+        api_key: SecretStr,
+        *,
+        timeout_s: float = 15.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key.get_secret_value()}"}
+        self._rest = RestPartner(
+            PARTNER, http or new_http_client(url, timeout_s=timeout_s, headers=headers)
+        )
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()
+
+    async def file_export_declaration(
+        self, reference: str, shipment: Shipment, tracking_number: str, *, idempotency_key: str
+    ) -> Declaration:
+        body = {
+            "reference": reference,
+            "direction": "export",
+            "exporter": shipment.shipper.model_dump(mode="json"),
+            "importer": shipment.consignee.model_dump(mode="json"),
+            "origin_country": shipment.shipper.address.country,
+            "destination_country": shipment.consignee.address.country,
+            "incoterm": shipment.incoterm.value,
+            "tracking_number": tracking_number,
+            "goods": [
+                {
+                    "description": line.description,
+                    "hs_code": line.hs_code,
+                    "origin_country": line.origin_country,
+                    "quantity": str(line.quantity),
+                    "value": line.value.model_dump(mode="json"),
+                }
+                for line in shipment.commodities
+            ],
+        }
+        return await self._rest.call(
+            "POST", "/api/v1/declarations", Declaration, json=body, idempotency_key=idempotency_key
+        )

@@ -1,0 +1,76 @@
+"""Inputs and outputs of the shipment activities: one model per call, so signatures can grow."""
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from canonical.goods import Package
+from canonical.shipment import ServiceLevel, Shipment
+
+
+class AcceptOrderInput(BaseModel):
+    order_ref: str
+    carrier: str
+    service_level: ServiceLevel
+    packages: list[Package]
+
+
+class AcceptedOrder(BaseModel):
+    shipment: Shipment
+    sale_order_id: int
+    picking_id: int | None
+
+
+class StepInput(BaseModel):
+    """Input of every step that acts on a booked-or-to-be-booked shipment."""
+
+    shipment_id: str
+    shipment: Shipment
+
+
+class TransportOrderRef(BaseModel):
+    transport_order_id: str
+
+
+class CarrierBooking(BaseModel):
+    carrier: str
+    carrier_shipment_id: str
+    tracking_number: str
+    label_url: str | None
+
+
+class RecordTrackingInput(BaseModel):
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    picking_id: int | None
+
+
+class FileCustomsInput(BaseModel):
+    shipment_id: str
+    shipment: Shipment
+    tracking_number: str
+
+
+class FiledDeclaration(BaseModel):
+    declaration_id: str
+    lrn: str
+
+
+class ReleaseInvoiceInput(BaseModel):
+    shipment_id: str
+    order_ref: str
+    sale_order_id: int
+
+
+class PostedInvoice(BaseModel):
+    invoice_id: int
+    invoice_name: str
+    amount_total: Decimal
+    currency: str
+
+
+class NotifyFinanceInput(BaseModel):
+    shipment_id: str
+    order_ref: str
+    invoice: PostedInvoice

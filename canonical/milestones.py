@@ -1,0 +1,65 @@
+"""Milestones: the closed vocabulary every partner event is translated into."""
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, Field
+
+from canonical.base import CanonicalModel
+
+
+class Milestone(StrEnum):
+    """Canonical shipment milestones. Closed: an unmapped partner code becomes UNKNOWN."""
+
+    ORDER_ACCEPTED = "ORDER_ACCEPTED"
+    BOOKING_CONFIRMED = "BOOKING_CONFIRMED"
+    BOOKING_REJECTED = "BOOKING_REJECTED"
+    LABEL_CREATED = "LABEL_CREATED"
+    PICKED_UP = "PICKED_UP"
+    DEPARTED = "DEPARTED"
+    ARRIVED = "ARRIVED"
+    IN_TRANSIT = "IN_TRANSIT"
+    CUSTOMS_SUBMITTED = "CUSTOMS_SUBMITTED"
+    CUSTOMS_ACCEPTED = "CUSTOMS_ACCEPTED"
+    CUSTOMS_HELD = "CUSTOMS_HELD"
+    CUSTOMS_RELEASED = "CUSTOMS_RELEASED"
+    CUSTOMS_REJECTED = "CUSTOMS_REJECTED"
+    OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
+    AVAILABLE_FOR_PICKUP = "AVAILABLE_FOR_PICKUP"
+    DELIVERY_ATTEMPTED = "DELIVERY_ATTEMPTED"
+    DELIVERED = "DELIVERED"
+    POD_RECEIVED = "POD_RECEIVED"
+    EXCEPTION = "EXCEPTION"
+    RETURN_TO_SENDER = "RETURN_TO_SENDER"
+    CANCELLED = "CANCELLED"
+    INVOICE_POSTED = "INVOICE_POSTED"
+    UNKNOWN = "UNKNOWN"
+
+
+class ProofOfDelivery(CanonicalModel):
+    """Evidence that the consignee received the goods."""
+
+    signed_by: str = Field(min_length=1)
+    document_uri: str | None = None
+
+
+class MilestoneEvent(CanonicalModel):
+    """One partner event in canonical form, as signalled to a shipment's workflow.
+
+    ``(partner, partner_event_id)`` identifies the event: a redelivered webhook carries the
+    same pair and is recorded once.
+    """
+
+    milestone: Milestone
+    occurred_at: AwareDatetime
+    partner: str = Field(min_length=1)
+    partner_event_id: str = Field(min_length=1)
+    raw_code: str | None = None
+    """The partner's own status code, kept for support and for unmapped codes."""
+    location: str | None = None
+    description: str | None = None
+    proof_of_delivery: ProofOfDelivery | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The deduplication key."""
+        return (self.partner, self.partner_event_id)

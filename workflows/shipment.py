@@ -1,0 +1,224 @@
+"""ShipmentWorkflow: one durable workflow per shipment, from order acceptance to invoice.
+
+Stages, in order: accept (read and confirm the Odoo sale order) → book (TMS transport order,
+carrier label, tracking number back to Odoo) → customs (file with the broker, wait for the
+release milestone) → delivery (wait for DELIVERED with proof of delivery) → invoice (create and
+post the Odoo invoice, notify finance) → invoiced.
+
+Guarantees:
+- Milestones arrive as ``milestone`` signals and are recorded once per
+  ``(partner, partner_event_id)``, in arrival order, whatever stage the shipment is in; a wait
+  is satisfied by a milestone that arrived before the wait began.
+- An order that cannot ship (unknown, cancelled, incomplete in Odoo) ends the workflow in
+  stage ``rejected`` with the reason, not as a failure.
+- Deterministic: no I/O, clock or randomness here; time comes from ``workflow.now()``.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.models import (
+        AcceptOrderInput,
+        FileCustomsInput,
+        NotifyFinanceInput,
+        RecordTrackingInput,
+        ReleaseInvoiceInput,
+        StepInput,
+    )
+    from activities.shipment import ShipmentActivities
+    from canonical.milestones import Milestone, MilestoneEvent
+    from canonical.shipment import References, Shipment, Stage, shipment_id_for
+    from workflows.models import (
+        ORDER_REF,
+        SHIPMENT_STATUS,
+        ShipmentInput,
+        ShipmentStatus,
+        StageReached,
+    )
+
+PARTNER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+)
+"""Transient partner failures are retried until they pass; business errors are non-retryable."""
+
+PARTNER_TIMEOUT = timedelta(seconds=60)
+"""Upper bound of one attempt of one partner call (the clients time out well before)."""
+
+
+@workflow.defn
+class ShipmentWorkflow:
+    @workflow.init
+    def __init__(self, input: ShipmentInput) -> None:
+        self._input = input
+        self._shipment_id = shipment_id_for(input.order_ref)
+        self._stage = Stage.ACCEPT
+        self._stages: list[StageReached] = []
+        self._references = References()
+        self._shipment: Shipment | None = None
+        self._milestones: list[MilestoneEvent] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._rejection: str | None = None
+
+    @workflow.run
+    async def run(self, input: ShipmentInput) -> ShipmentStatus:
+        self._reach(Stage.ACCEPT)
+        try:
+            accepted = await workflow.execute_activity_method(
+                ShipmentActivities.accept_order,
+                AcceptOrderInput(
+                    order_ref=input.order_ref,
+                    carrier=input.carrier,
+                    service_level=input.service_level,
+                    packages=input.packages,
+                ),
+                summary=f"read and confirm sale order {input.order_ref}",
+                start_to_close_timeout=PARTNER_TIMEOUT,
+                retry_policy=PARTNER_RETRY,
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
+                self._rejection = err.cause.message
+                self._reach(Stage.REJECTED)
+                return self.status()
+            raise
+        shipment = self._shipment = accepted.shipment
+        self._refer(sale_order_id=accepted.sale_order_id, picking_id=accepted.picking_id)
+
+        self._reach(Stage.BOOK)
+        step = StepInput(shipment_id=self._shipment_id, shipment=shipment)
+        transport = await workflow.execute_activity_method(
+            ShipmentActivities.create_transport_order,
+            step,
+            summary="create TMS transport order",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        self._refer(transport_order_id=transport.transport_order_id)
+        booking = await workflow.execute_activity_method(
+            ShipmentActivities.book_carrier,
+            step,
+            summary=f"book {shipment.carrier}",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        self._refer(
+            carrier_shipment_id=booking.carrier_shipment_id,
+            tracking_number=booking.tracking_number,
+            label_url=booking.label_url,
+        )
+        await workflow.execute_activity_method(
+            ShipmentActivities.record_tracking,
+            RecordTrackingInput(
+                shipment_id=self._shipment_id,
+                carrier=booking.carrier,
+                tracking_number=booking.tracking_number,
+                picking_id=accepted.picking_id,
+            ),
+            summary="write tracking number to Odoo",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+
+        self._reach(Stage.CUSTOMS)
+        declaration = await workflow.execute_activity_method(
+            ShipmentActivities.file_customs,
+            FileCustomsInput(
+                shipment_id=self._shipment_id,
+                shipment=shipment,
+                tracking_number=booking.tracking_number,
+            ),
+            summary="file export declaration",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        self._refer(declaration_id=declaration.declaration_id)
+        await workflow.wait_condition(
+            lambda: self._has(Milestone.CUSTOMS_RELEASED) or self._has(Milestone.CUSTOMS_REJECTED)
+        )
+        if not self._has(Milestone.CUSTOMS_RELEASED):
+            raise ApplicationError(
+                "customs rejected the export declaration", type="CustomsRejected"
+            )
+
+        self._reach(Stage.DELIVERY)
+        await workflow.wait_condition(self._delivered_with_proof)
+
+        self._reach(Stage.INVOICE)
+        invoice = await workflow.execute_activity_method(
+            ShipmentActivities.release_invoice,
+            ReleaseInvoiceInput(
+                shipment_id=self._shipment_id,
+                order_ref=input.order_ref,
+                sale_order_id=accepted.sale_order_id,
+            ),
+            summary="create and post the Odoo invoice",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        self._refer(invoice_id=invoice.invoice_id, invoice_name=invoice.invoice_name)
+        await workflow.execute_activity_method(
+            ShipmentActivities.notify_finance,
+            NotifyFinanceInput(
+                shipment_id=self._shipment_id, order_ref=input.order_ref, invoice=invoice
+            ),
+            summary="notify finance",
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        self._reach(Stage.INVOICED)
+        return self.status()
+
+    @workflow.signal
+    def milestone(self, event: MilestoneEvent) -> None:
+        """Record a partner milestone once; redeliveries of the same event are ignored."""
+        if event.key in self._seen:
+            return
+        self._seen.add(event.key)
+        self._milestones.append(event)
+
+    @workflow.query
+    def status(self) -> ShipmentStatus:
+        return ShipmentStatus(
+            shipment_id=self._shipment_id,
+            order_ref=self._input.order_ref,
+            stage=self._stage,
+            stages=list(self._stages),
+            references=self._references,
+            milestones=list(self._milestones),
+            shipment=self._shipment,
+            rejection=self._rejection,
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _has(self, milestone: Milestone) -> bool:
+        return any(event.milestone == milestone for event in self._milestones)
+
+    def _delivered_with_proof(self) -> bool:
+        return any(
+            event.milestone in (Milestone.DELIVERED, Milestone.POD_RECEIVED)
+            and event.proof_of_delivery is not None
+            for event in self._milestones
+        )
+
+    def _refer(self, **references: object) -> None:
+        self._references = self._references.model_copy(update=references)
+
+    def _reach(self, stage: Stage) -> None:
+        self._stage = stage
+        self._stages.append(StageReached(stage=stage, at=workflow.now()))
+        workflow.upsert_search_attributes(
+            [SHIPMENT_STATUS.value_set(stage.value), ORDER_REF.value_set(self._input.order_ref)]
+        )
+        workflow.set_current_details(self._details())
+
+    def _details(self) -> str:
+        if self._stage == Stage.REJECTED:
+            return f"Order {self._input.order_ref} was rejected: {self._rejection}"
+        return f"Shipment of order {self._input.order_ref} is at stage **{self._stage.value}**."

@@ -1,0 +1,98 @@
+"""``POST /v1/webhooks/{partner}``: verify, normalize, route and signal partner milestones.
+
+Order of checks: unknown partner 404 → body too large 413 → bad signature 401 → not JSON 400 →
+not the partner's shape 422 → no such shipment 404. A 2xx means every event was signalled; a
+redelivery of the same partner event is recorded once by the workflow.
+"""
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import problem, validation_problem
+from api.settings import ApiSettings
+from api.signatures import verify_broker, verify_easypost
+from canonical.dialects import broker, easypost
+from canonical.dialects.normalized import NormalizedWebhook
+from store.tracking import shipment_for_tracking
+from workflows.shipment import ShipmentWorkflow
+
+
+@dataclass(frozen=True)
+class WebhookPartner:
+    name: str
+    verify: Callable[[Mapping[str, str], bytes], bool]
+    normalize: Callable[[bytes], NormalizedWebhook]
+
+
+def webhook_partners(settings: ApiSettings) -> dict[str, WebhookPartner]:
+    easypost_secret = settings.easypost_webhook_secret.get_secret_value()
+    broker_secret = settings.broker_webhook_secret.get_secret_value()
+    return {
+        "easypost": WebhookPartner(
+            "easypost",
+            lambda headers, body: verify_easypost(easypost_secret, headers, body),
+            easypost.normalize,
+        ),
+        "broker": WebhookPartner(
+            "broker",
+            lambda headers, body: verify_broker(
+                broker_secret, headers, body, tolerance_s=settings.webhook_tolerance_s
+            ),
+            broker.normalize,
+        ),
+    }
+
+
+class WebhookRoutes:
+    def __init__(self, partners: dict[str, WebhookPartner], client: Client, store: Engine) -> None:
+        self._partners = partners
+        self._client = client
+        self._store = store
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_post("/v1/webhooks/{partner}", self.receive)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        partner = self._partners.get(request.match_info["partner"])
+        if partner is None:
+            return problem(
+                404, "Unknown partner", f"no webhook partner {request.match_info['partner']!r}"
+            )
+        body = await request.read()
+        if not partner.verify(request.headers, body):
+            return problem(401, "Invalid signature", f"the {partner.name} signature does not match")
+        try:
+            normalized = partner.normalize(body)
+        except ValidationError as err:
+            return validation_problem(err)
+        except ValueError as err:
+            return problem(422, "Invalid payload", str(err))
+        if not normalized.events:
+            return web.json_response({"received": 0})
+        shipment_id = normalized.shipment_id
+        if shipment_id is None and normalized.tracking_number:
+            shipment_id = await asyncio.to_thread(
+                shipment_for_tracking, self._store, partner.name, normalized.tracking_number
+            )
+        if shipment_id is None:
+            return problem(
+                404,
+                "Unknown shipment",
+                f"no shipment has {partner.name} tracking number {normalized.tracking_number}",
+            )
+        handle = self._client.get_workflow_handle(shipment_id)
+        try:
+            for event in normalized.events:
+                await handle.signal(ShipmentWorkflow.milestone, event)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return problem(404, "Unknown shipment", f"shipment {shipment_id} is not running")
+            raise
+        return web.json_response({"received": len(normalized.events), "shipment_id": shipment_id})

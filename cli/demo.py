@@ -1,0 +1,136 @@
+"""``borderflow demo``: create sale orders in Odoo, ship them through the API, follow them.
+
+It talks to the platform only over HTTP: Odoo's JSON-RPC API to create the orders (as a sales
+user would) and the Borderflow API to start and follow the shipments.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from activities.odoo import OdooClient, many2one_id
+from canonical.shipment import Stage
+
+DEMO_PACKAGE = {"weight_kg": "2.5", "length_cm": "40", "width_cm": "30", "height_cm": "20"}
+POLL_INTERVAL_S = 0.5
+
+
+async def create_demo_order(odoo: OdooClient, index: int) -> str:
+    """Create a quotation for a foreign customer (DAP) and return its name, e.g. ``S00007``."""
+    (company,) = await odoo.search_read("res.company", [], ["partner_id"], limit=1)
+    customers = await odoo.search_read(
+        "res.partner",
+        [["is_company", "=", True], ["id", "!=", many2one_id(company["partner_id"])]],
+        ["name"],
+        order="id asc",
+    )
+    products = await odoo.search_read("product.product", [], ["list_price"], order="id asc")
+    incoterms = await odoo.search_read("account.incoterms", [["code", "=", "DAP"]], ["code"])
+    if not customers or not products or not incoterms:
+        raise RuntimeError("Odoo has no customers, products or DAP Incoterm to build a demo order")
+    customer = customers[index % len(customers)]
+    product = products[index % len(products)]
+    order_id = await odoo.create(
+        "sale.order",
+        {
+            "partner_id": customer["id"],
+            "partner_shipping_id": customer["id"],
+            "incoterm": incoterms[0]["id"],
+            "incoterm_location": "Consignee's door",
+            "client_order_ref": f"DEMO-{index + 1}",
+            "order_line": [
+                [
+                    0,
+                    0,
+                    {
+                        "product_id": product["id"],
+                        "product_uom_qty": 2,
+                        "price_unit": product["list_price"],
+                    },
+                ]
+            ],
+        },
+    )
+    order = await odoo.read_one("sale.order", order_id, ["name"])
+    return str(order["name"])
+
+
+async def start_shipment(api: httpx.AsyncClient, order_ref: str) -> dict[str, Any]:
+    response = await api.post(
+        "/v1/shipments", json={"order_ref": order_ref, "packages": [DEMO_PACKAGE]}
+    )
+    if response.status_code not in (200, 201):
+        raise RuntimeError(
+            f"starting {order_ref} failed: HTTP {response.status_code} {response.text}"
+        )
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def follow(
+    api: httpx.AsyncClient,
+    shipment_ids: list[str],
+    *,
+    timeout_s: float,
+    say: Callable[[str], None],
+) -> dict[str, dict[str, Any]]:
+    """Poll each shipment until it is final (or the time is up), reporting every new stage."""
+    started = time.monotonic()
+    reported: dict[str, int] = {shipment_id: 0 for shipment_id in shipment_ids}
+    final: dict[str, dict[str, Any]] = {}
+    while len(final) < len(shipment_ids) and time.monotonic() - started < timeout_s:
+        for shipment_id in shipment_ids:
+            if shipment_id in final:
+                continue
+            response = await api.get(f"/v1/shipments/{shipment_id}")
+            if response.status_code != 200:
+                continue  # not queryable yet (worker busy or starting): try again shortly
+            status = response.json()
+            for reached in status["stages"][reported[shipment_id] :]:
+                elapsed = time.monotonic() - started
+                say(f"  {shipment_id}: {reached['stage']:<9} (+{elapsed:5.1f} s)")
+            reported[shipment_id] = len(status["stages"])
+            if Stage(status["stage"]).is_final:
+                final[shipment_id] = status
+        await asyncio.sleep(POLL_INTERVAL_S)
+    return final
+
+
+def summary(status: dict[str, Any]) -> str:
+    refs = status["references"]
+    if status["stage"] == Stage.INVOICED:
+        return (
+            f"{status['shipment_id']} invoiced: {refs['invoice_name']}, tracking "
+            f"{refs['tracking_number']}, {len(status['milestones'])} milestones"
+        )
+    return f"{status['shipment_id']} {status['stage']}: {status.get('rejection')}"
+
+
+async def run_demo(
+    *, api_url: str, odoo: OdooClient, count: int, timeout_s: float, say: Callable[[str], None]
+) -> bool:
+    """Ship ``count`` demo orders to invoice. True when every one of them was invoiced."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=15.0) as api:
+        started = []
+        for index in range(count):
+            order_ref = await create_demo_order(odoo, index)
+            shipment = await start_shipment(api, order_ref)
+            say(f"started {shipment['shipment_id']} for sale order {order_ref}")
+            say(f"  Temporal UI: {shipment['ui_url']}")
+            started.append(shipment)
+        ids = [shipment["shipment_id"] for shipment in started]
+        final = await follow(api, ids, timeout_s=timeout_s, say=say)
+    ok = True
+    for shipment in started:
+        status = final.get(shipment["shipment_id"])
+        if status is None:
+            say(f"{shipment['shipment_id']} not finished after {timeout_s:.0f} s")
+            ok = False
+            continue
+        say(summary(status))
+        say(f"  history: {shipment['ui_url']}")
+        ok = ok and status["stage"] == Stage.INVOICED
+    return ok

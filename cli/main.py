@@ -1,0 +1,110 @@
+"""The ``borderflow`` command: run the platform locally and act on shipments.
+
+Errors end with a one-line message on stderr and a non-zero exit code.
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+import httpx
+
+from activities.odoo import OdooClient
+from cli.demo import run_demo
+from cli.settings import UpSettings, cli_settings
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def fail(message: str, code: int = 1) -> int:
+    print(f"borderflow: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def cmd_up(_args: argparse.Namespace) -> int:
+    from cli.up import up
+
+    return asyncio.run(up(UpSettings(), say))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = cli_settings()
+    password = settings.odoo_password
+    if password is None:
+        return fail(
+            "no Odoo password: start the platform with `make run` first "
+            "(or set BORDERFLOW_ODOO_PASSWORD)",
+            2,
+        )
+
+    async def go() -> bool:
+        odoo = OdooClient(settings.odoo_url, settings.odoo_db, settings.odoo_login, password)
+        try:
+            return await run_demo(
+                api_url=settings.api_url,
+                odoo=odoo,
+                count=args.count,
+                timeout_s=args.timeout,
+                say=say,
+            )
+        finally:
+            await odoo.aclose()
+
+    try:
+        ok = asyncio.run(go())
+    except (httpx.HTTPError, RuntimeError) as err:
+        return fail(f"demo failed: {err or type(err).__name__}")
+    return 0 if ok else fail("demo failed: not every shipment was invoiced")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    settings = cli_settings()
+    try:
+        response = httpx.get(f"{settings.api_url}/v1/shipments/{args.shipment_id}", timeout=15)
+    except httpx.HTTPError as err:
+        return fail(f"cannot reach the API at {settings.api_url}: {err}")
+    body: dict[str, Any] = response.json() if response.content else {}
+    if response.status_code != 200:
+        return fail(body.get("detail") or body.get("title") or f"HTTP {response.status_code}")
+    if args.json:
+        print(json.dumps(body, indent=2))
+        return 0
+    refs = {key: value for key, value in body["references"].items() if value is not None}
+    print(f"{body['shipment_id']}  order {body['order_ref']}  stage {body['stage']}")
+    for reached in body["stages"]:
+        print(f"  {reached['at']}  {reached['stage']}")
+    for key, value in refs.items():
+        print(f"  {key:<20} {value}")
+    for event in body["milestones"]:
+        print(f"  {event['occurred_at']}  {event['milestone']:<18} {event['partner']}")
+    if body.get("rejection"):
+        print(f"  rejected: {body['rejection']}")
+    print(f"  {body['ui_url']}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="borderflow", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="run the whole platform locally (what `make run` runs)")
+    demo = commands.add_parser("demo", help="ship demo orders through a running platform")
+    demo.add_argument("--count", type=int, default=1, help="how many shipments (default 1)")
+    demo.add_argument("--timeout", type=float, default=120.0, help="seconds to wait (default 120)")
+    status = commands.add_parser("status", help="show a shipment")
+    status.add_argument("shipment_id", help="e.g. shipment-S00001")
+    status.add_argument("--json", action="store_true", help="print the raw JSON")
+    return root
+
+
+COMMANDS = {"up": cmd_up, "demo": cmd_demo, "status": cmd_status}
+
+
+def main() -> None:
+    args = parser().parse_args()
+    if getattr(args, "count", 1) < 1:
+        sys.exit(fail("--count must be at least 1", 2))
+    sys.exit(COMMANDS[args.command](args))

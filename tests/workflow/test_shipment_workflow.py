@@ -1,0 +1,206 @@
+"""ShipmentWorkflow in the time-skipping test server, with stand-in activities.
+
+The stand-ins carry the real activities' names and types; what they do to partners is tested
+against the simulators elsewhere. Here: stage order, milestone waits and deduplication,
+rejection, and that each side effect is asked for exactly once.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.models import (
+    AcceptedOrder,
+    AcceptOrderInput,
+    CarrierBooking,
+    FiledDeclaration,
+    FileCustomsInput,
+    NotifyFinanceInput,
+    PostedInvoice,
+    RecordTrackingInput,
+    ReleaseInvoiceInput,
+    StepInput,
+    TransportOrderRef,
+)
+from canonical.milestones import Milestone, MilestoneEvent, ProofOfDelivery
+from canonical.shipment import Shipment, Stage
+from workflows.client import register_search_attributes
+from workflows.models import ShipmentInput, ShipmentStatus
+from workflows.shipment import ShipmentWorkflow
+
+SHIPMENT = Shipment.model_validate(
+    {
+        "order_ref": "S00001",
+        "shipper": {"name": "Borderflow Demo GmbH",
+                    "address": {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "country": "DE"}},
+        "consignee": {"name": "Acme Inc.",
+                      "address": {"lines": ["1 Main St"], "city": "Boston", "country": "US"}},
+        "incoterm": "DAP",
+        "currency": "EUR",
+        "commodities": [{"description": "Laptop", "hs_code": "847130", "origin_country": "CN",
+                         "quantity": "2", "value": {"amount": "1798", "currency": "EUR"}}],
+        "packages": [{"weight_kg": "2.5", "length_cm": 40, "width_cm": 30, "height_cm": 20}],
+        "carrier": "easypost",
+    }
+)
+
+
+class StandInActivities:
+    """Records every call; accepts every order except ``S-REJECT``."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    @activity.defn(name="accept_order")
+    async def accept_order(self, input: AcceptOrderInput) -> AcceptedOrder:
+        self.calls["accept_order"] += 1
+        if input.order_ref == "S-REJECT":
+            raise ApplicationError("odoo: sale order S-REJECT not found", type="OrderNotFound",
+                                   non_retryable=True)
+        return AcceptedOrder(shipment=SHIPMENT.model_copy(update={"order_ref": input.order_ref}),
+                             sale_order_id=7, picking_id=11)
+
+    @activity.defn(name="create_transport_order")
+    async def create_transport_order(self, input: StepInput) -> TransportOrderRef:
+        self.calls["create_transport_order"] += 1
+        return TransportOrderRef(transport_order_id="TO-000001")
+
+    @activity.defn(name="book_carrier")
+    async def book_carrier(self, input: StepInput) -> CarrierBooking:
+        self.calls["book_carrier"] += 1
+        return CarrierBooking(carrier="easypost", carrier_shipment_id="shp_1",
+                              tracking_number="EZ1", label_url=None)
+
+    @activity.defn(name="record_tracking")
+    async def record_tracking(self, input: RecordTrackingInput) -> None:
+        assert (input.tracking_number, input.picking_id) == ("EZ1", 11)
+        self.calls["record_tracking"] += 1
+
+    @activity.defn(name="file_customs")
+    async def file_customs(self, input: FileCustomsInput) -> FiledDeclaration:
+        self.calls["file_customs"] += 1
+        return FiledDeclaration(declaration_id="DEC-000001", lrn="LRN-1")
+
+    @activity.defn(name="release_invoice")
+    async def release_invoice(self, input: ReleaseInvoiceInput) -> PostedInvoice:
+        self.calls["release_invoice"] += 1
+        return PostedInvoice(invoice_id=3, invoice_name="INV/2026/00003",
+                             amount_total=Decimal("1798.00"), currency="EUR")
+
+    @activity.defn(name="notify_finance")
+    async def notify_finance(self, input: NotifyFinanceInput) -> None:
+        assert input.invoice.invoice_name == "INV/2026/00003"
+        self.calls["notify_finance"] += 1
+
+    def all(self) -> list:
+        return [self.accept_order, self.create_transport_order, self.book_carrier,
+                self.record_tracking, self.file_customs, self.release_invoice,
+                self.notify_finance]
+
+
+@pytest.fixture(scope="module")
+async def env(temporal_test_server: str) -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server, data_converter=pydantic_data_converter
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env
+
+
+def milestone(kind: Milestone, event_id: str, **extra: object) -> MilestoneEvent:
+    return MilestoneEvent(milestone=kind, occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+                          partner="easypost", partner_event_id=event_id, **extra)
+
+
+async def start(env: WorkflowEnvironment, order_ref: str) -> WorkflowHandle:
+    return await env.client.start_workflow(
+        ShipmentWorkflow.run,
+        ShipmentInput(order_ref=order_ref, packages=SHIPMENT.packages),
+        id=f"shipment-{order_ref}-{uuid.uuid4().hex[:6]}",
+        task_queue="test-shipments",
+    )
+
+
+async def stage_of(handle: WorkflowHandle) -> Stage:
+    status: ShipmentStatus = await handle.query(ShipmentWorkflow.status)
+    return status.stage
+
+
+async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities()
+    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
+                      activities=stand_ins.all()):
+        handle = await start(env, "S00001")
+        # Delivery news may come before customs news: it must be kept, not lost.
+        delivered = milestone(Milestone.DELIVERED, "evt_3",
+                              proof_of_delivery=ProofOfDelivery(signed_by="J. SMITH"))
+        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
+        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
+        await handle.signal(ShipmentWorkflow.milestone, delivered)
+        await env.sleep(timedelta(days=3))  # nothing moves without customs release
+        assert await stage_of(handle) == Stage.CUSTOMS
+
+        released = milestone(Milestone.CUSTOMS_RELEASED, "bev_1").model_copy(
+            update={"partner": "broker"})
+        await handle.signal(ShipmentWorkflow.milestone, released)
+        await handle.signal(ShipmentWorkflow.milestone, released)
+        result: ShipmentStatus = await handle.result()
+
+    assert result.stage == Stage.INVOICED
+    assert [s.stage for s in result.stages] == [
+        Stage.ACCEPT, Stage.BOOK, Stage.CUSTOMS, Stage.DELIVERY, Stage.INVOICE, Stage.INVOICED]
+    assert [m.partner_event_id for m in result.milestones] == ["evt_1", "evt_3", "bev_1"]
+    refs = result.references
+    assert (refs.sale_order_id, refs.picking_id, refs.transport_order_id) == (7, 11, "TO-000001")
+    assert (refs.tracking_number, refs.declaration_id) == ("EZ1", "DEC-000001")
+    assert (refs.invoice_id, refs.invoice_name) == (3, "INV/2026/00003")
+    assert set(stand_ins.calls.values()) == {1}
+    assert len(stand_ins.calls) == 7
+
+
+async def test_delivery_without_proof_does_not_release_the_invoice(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities()
+    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
+                      activities=stand_ins.all()):
+        handle = await start(env, "S00002")
+        await handle.signal(ShipmentWorkflow.milestone,
+                            milestone(Milestone.CUSTOMS_RELEASED, "bev_9"))
+        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.DELIVERED, "evt_9"))
+        await env.sleep(timedelta(days=10))
+        assert await stage_of(handle) == Stage.DELIVERY
+        assert stand_ins.calls["release_invoice"] == 0
+        await handle.signal(
+            ShipmentWorkflow.milestone,
+            milestone(Milestone.POD_RECEIVED, "evt_10",
+                      proof_of_delivery=ProofOfDelivery(signed_by="R. ROE")),
+        )
+        result: ShipmentStatus = await handle.result()
+    assert result.stage == Stage.INVOICED
+    assert stand_ins.calls["release_invoice"] == 1
+
+
+async def test_an_order_that_cannot_ship_is_rejected_with_the_reason(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities()
+    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
+                      activities=stand_ins.all()):
+        handle = await start(env, "S-REJECT")
+        result: ShipmentStatus = await handle.result()
+    assert result.stage == Stage.REJECTED
+    assert "S-REJECT not found" in (result.rejection or "")
+    assert stand_ins.calls == Counter({"accept_order": 1})

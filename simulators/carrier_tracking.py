@@ -1,0 +1,170 @@
+"""EasyPost-style Shipment/Tracker/Event objects and the tracking story.
+
+Pure state transitions, no I/O: :class:`CarrierState` owns shipments and trackers and
+:meth:`CarrierState.advance` applies one story step, returning the ``tracker.updated`` Event
+to deliver. Every datetime is ISO 8601 with an explicit offset.
+"""
+
+import copy
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from simulators.clock import iso_now, random_id
+from simulators.schemas import EasyPostAddress, EasyPostShipment
+
+CARRIER_NAME = "DHLExpress"
+SIGNED_BY = "J. SMITH"
+
+
+@dataclass(frozen=True)
+class StoryStep:
+    """One tracking milestone: ``status/status_detail`` at the origin or destination."""
+
+    status: str
+    status_detail: str
+    message: str
+    at_destination: bool
+
+
+STORY: tuple[StoryStep, ...] = (
+    StoryStep("pre_transit", "label_created", "Shipping label created", False),
+    StoryStep("in_transit", "package_accepted", "Shipment picked up by courier", False),
+    StoryStep("in_transit", "departed_facility", "Departed facility", False),
+    StoryStep("in_transit", "arrived_at_destination", "Arrived at destination facility", True),
+    StoryStep("out_for_delivery", "out_for_delivery", "Out for delivery", True),
+    StoryStep("delivered", "arrived_at_destination", "Delivered", True),
+)
+"""The six steps posted after a purchase, one per ``time_scale`` seconds."""
+
+
+def rate_for(weight_oz: float) -> str:
+    """The deterministic Express price in USD for a parcel weight, as EasyPost's string."""
+    pounds = max(1, math.ceil(weight_oz / 16))
+    return str(Decimal("24.50") + Decimal("3.20") * pounds)
+
+
+def _address(address: EasyPostAddress) -> dict[str, Any]:
+    return {"object": "Address", "id": random_id("adr"), **address.model_dump(mode="json")}
+
+
+def _location(address: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "object": "TrackingLocation",
+        "city": address.get("city"),
+        "state": address.get("state"),
+        "country": address.get("country"),
+        "zip": address.get("zip"),
+    }
+
+
+class CarrierState:
+    """Shipments and trackers by id."""
+
+    def __init__(self) -> None:
+        self.shipments: dict[str, dict[str, Any]] = {}
+        self.trackers: dict[str, dict[str, Any]] = {}
+        self._tracking_seq = 0
+
+    def buy(self, request: EasyPostShipment, base_url: str) -> dict[str, Any]:
+        """Create a purchased shipment (status ``unknown``) and its ``pre_transit`` tracker."""
+        self._tracking_seq += 1
+        now = iso_now()
+        shipment_id = random_id("shp")
+        tracking_code = f"EZ{9_000_000_000 + self._tracking_seq}"
+        tracker: dict[str, Any] = {
+            "object": "Tracker",
+            "id": random_id("trk"),
+            "mode": "test",
+            "tracking_code": tracking_code,
+            "shipment_id": shipment_id,
+            "status": "pre_transit",
+            "status_detail": "unknown",
+            "signed_by": None,
+            "carrier": CARRIER_NAME,
+            "public_url": f"{base_url}/track/{tracking_code}",
+            "created_at": now,
+            "updated_at": now,
+            "tracking_details": [],
+        }
+        customs = None
+        if request.customs_info is not None:
+            customs = {"object": "CustomsInfo", "id": random_id("cstinfo"), **request.customs_info}
+        shipment: dict[str, Any] = {
+            "object": "Shipment",
+            "id": shipment_id,
+            "mode": "test",
+            "reference": request.reference,
+            "created_at": now,
+            "updated_at": now,
+            "tracking_code": tracking_code,
+            "status": "unknown",
+            "to_address": _address(request.to_address),
+            "from_address": _address(request.from_address),
+            "parcel": {
+                "object": "Parcel",
+                "id": random_id("prcl"),
+                **request.parcel.model_dump(mode="json"),
+            },
+            "customs_info": customs,
+            "selected_rate": {
+                "object": "Rate",
+                "id": random_id("rate"),
+                "carrier": CARRIER_NAME,
+                "service": request.service,
+                "rate": rate_for(request.parcel.weight),
+                "currency": "USD",
+                "shipment_id": shipment_id,
+            },
+            "postage_label": {
+                "object": "PostageLabel",
+                "id": random_id("pl"),
+                "label_url": f"{base_url}/labels/{shipment_id}.png",
+                "label_file_type": "image/png",
+            },
+            "tracker": copy.deepcopy(tracker),
+        }
+        self.shipments[shipment_id] = shipment
+        self.trackers[tracker["id"]] = tracker
+        return shipment
+
+    def advance(self, shipment_id: str, step: StoryStep) -> dict[str, Any]:
+        """Apply ``step`` to the shipment's tracker and return the ``tracker.updated`` Event.
+
+        The Event's ``result`` carries the whole ``tracking_details`` history so far.
+        """
+        shipment = self.shipments[shipment_id]
+        tracker = self.trackers[shipment["tracker"]["id"]]
+        now = iso_now()
+        previous_status = tracker["status"]
+        address = shipment["to_address"] if step.at_destination else shipment["from_address"]
+        tracker["tracking_details"].append(
+            {
+                "object": "TrackingDetail",
+                "message": step.message,
+                "status": step.status,
+                "status_detail": step.status_detail,
+                "datetime": now,
+                "source": CARRIER_NAME,
+                "tracking_location": _location(address),
+            }
+        )
+        tracker["status"] = step.status
+        tracker["status_detail"] = step.status_detail
+        tracker["updated_at"] = now
+        if step.status == "delivered":
+            tracker["signed_by"] = SIGNED_BY
+        shipment["status"] = step.status
+        shipment["updated_at"] = now
+        shipment["tracker"] = copy.deepcopy(tracker)
+        return {
+            "object": "Event",
+            "id": random_id("evt"),
+            "description": "tracker.updated",
+            "mode": "test",
+            "created_at": now,
+            "updated_at": now,
+            "previous_attributes": {"status": previous_status},
+            "result": copy.deepcopy(tracker),
+        }

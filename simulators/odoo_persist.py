@@ -1,0 +1,85 @@
+"""Snapshots and the JSON state file of the Odoo simulator.
+
+Guarantees: :func:`save_state_file` is atomic (a temporary file in the same directory,
+flushed and fsynced, then ``os.replace``), so a crash leaves either the old or the new state,
+never a torn file. :func:`load` restores records, id counters and sequences exactly as
+:func:`dump` produced them; models unknown to this version are ignored.
+"""
+
+import copy
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from simulators.odoo_store import OdooStore
+
+STATE_FORMAT = 1
+Snapshot = tuple[dict[str, dict[int, dict[str, Any]]], dict[str, int], dict[str, int]]
+
+
+def snapshot(store: OdooStore) -> Snapshot:
+    """A deep copy of everything a call may change."""
+    return copy.deepcopy((store.records, store.next_ids, store.sequences))
+
+
+def restore(store: OdooStore, snap: Snapshot) -> None:
+    """Put the store back exactly as it was when ``snap`` was taken."""
+    store.records, store.next_ids, store.sequences = snap
+
+
+def dump(store: OdooStore) -> dict[str, Any]:
+    """The whole state as JSON-ready data."""
+    return {
+        "format": STATE_FORMAT,
+        "records": {
+            model: {str(rec_id): rec for rec_id, rec in records.items()}
+            for model, records in store.records.items()
+        },
+        "next_ids": dict(store.next_ids),
+        "sequences": dict(store.sequences),
+    }
+
+
+def load(store: OdooStore, data: dict[str, Any]) -> None:
+    """Replace the store's state with ``data`` (as produced by :func:`dump`)."""
+    if data.get("format") != STATE_FORMAT:
+        raise ValueError(f"unsupported Odoo simulator state format: {data.get('format')!r}")
+    records: dict[str, dict[int, dict[str, Any]]] = {m: {} for m in store.models}
+    for model, rows in data["records"].items():
+        if model in records:
+            records[model] = {int(rec_id): dict(rec) for rec_id, rec in rows.items()}
+    next_ids = {m: 1 for m in store.models}
+    for model, next_id in data["next_ids"].items():
+        if model in next_ids:
+            next_ids[model] = max(int(next_id), max(records[model], default=0) + 1)
+    store.records, store.next_ids = records, next_ids
+    store.sequences = {str(k): int(v) for k, v in data["sequences"].items()}
+
+
+def load_state_file(path: Path) -> dict[str, Any] | None:
+    """The saved state, or ``None`` when the file does not exist yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a simulator state file")
+    return data
+
+
+def save_state_file(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,128 @@
+"""Shared helpers for the simulator tests: settings, a fake API receiving webhooks, polling."""
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from simulators.settings import SimulatorSettings
+
+TIME_SCALE = 0.02
+SECRETS = {
+    "odoo_password": "odoo-test-password",
+    "tms_api_key": "tms-test-key",
+    "carrier_api_key": "carrier-test-key",
+    "broker_api_key": "broker-test-key",
+    "easypost_webhook_secret": "easypost-test-secret",
+    "broker_webhook_secret": "broker-test-secret",
+}
+
+
+def make_settings(api_url: str, state_file: Path | None = None) -> SimulatorSettings:
+    """Settings with every port 0, test secrets and a fast story clock."""
+    return SimulatorSettings(
+        sim_host="127.0.0.1",
+        sim_odoo_port=0,
+        sim_tms_port=0,
+        sim_carrier_port=0,
+        sim_broker_port=0,
+        sim_finance_port=0,
+        odoo_db="borderflow",
+        odoo_login="admin",
+        api_url=api_url,
+        sim_time_scale=TIME_SCALE,
+        sim_odoo_state_file=state_file,
+        odoo_password=SecretStr(SECRETS["odoo_password"]),
+        tms_api_key=SecretStr(SECRETS["tms_api_key"]),
+        carrier_api_key=SecretStr(SECRETS["carrier_api_key"]),
+        broker_api_key=SecretStr(SECRETS["broker_api_key"]),
+        easypost_webhook_secret=SecretStr(SECRETS["easypost_webhook_secret"]),
+        broker_webhook_secret=SecretStr(SECRETS["broker_webhook_secret"]),
+    )
+
+
+@dataclass
+class Delivery:
+    """One webhook request received by the fake API."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    at: float = field(default_factory=time.monotonic)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A fake Borderflow API recording webhook deliveries; can fail the next N requests."""
+
+    url: str = ""
+    deliveries: list[Delivery] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def fail_next(self, path: str, times: int) -> None:
+        self.failures[path] = times
+
+    def accepted(self, path: str) -> list[Delivery]:
+        return [d for d in self.deliveries if d.path == path and d.status == 200]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        status = 200
+        if self.failures.get(request.path, 0) > 0:
+            self.failures[request.path] -= 1
+            status = 500
+        self.deliveries.append(Delivery(request.path, dict(request.headers), body, status))
+        return web.json_response({"ok": status == 200}, status=status)
+
+
+async def wait_until(condition: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+# Parties and packages as Borderflow's canonical models serialise them (model_dump(mode="json")).
+SHIPPER: dict[str, Any] = {
+    "name": "Borderflow Demo GmbH",
+    "address": {
+        "lines": ["Am Sandtorkai 50"],
+        "city": "Hamburg",
+        "postal_code": "20457",
+        "country": "DE",
+    },
+    "vat": "DE123456788",
+    "email": "logistics@borderflow-demo.example",
+    "phone": None,
+}
+CONSIGNEE: dict[str, Any] = {
+    "name": "Northwind Robotics Inc.",
+    "address": {
+        "lines": ["1200 Harbor Way", "Building C"],
+        "city": "Oakland",
+        "postal_code": "94607",
+        "country": "US",
+    },
+    "vat": None,
+    "email": "purchasing@northwind-robotics.example",
+    "phone": "+1 510 555 0142",
+}
+PACKAGE: dict[str, Any] = {
+    "weight_kg": "4.2",
+    "length_cm": "40",
+    "width_cm": "30",
+    "height_cm": "20",
+}

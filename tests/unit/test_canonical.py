@@ -105,8 +105,12 @@ def test_milestone_event_needs_a_timezone() -> None:
 def test_milestone_enum_is_closed() -> None:
     with pytest.raises(ValidationError):
         MilestoneEvent.model_validate(
-            {"milestone": "TELEPORTED", "partner": "x", "partner_event_id": "1",
-             "occurred_at": "2026-11-23T10:00:00Z"}
+            {
+                "milestone": "TELEPORTED",
+                "partner": "x",
+                "partner_event_id": "1",
+                "occurred_at": "2026-11-23T10:00:00Z",
+            }
         )
 
 
@@ -118,7 +122,10 @@ def test_parts_validate_on_their_own() -> None:
     assert Party(name="X", address=Address.model_validate(HAMBURG)).address.country == "DE"
     assert Package(weight_kg=1, length_cm=1, width_cm=1, height_cm=1).weight_kg == 1
     commodity = Commodity(
-        description="Shirt", hs_code="6203420000", origin_country="PL", quantity=3,
+        description="Shirt",
+        hs_code="6203420000",
+        origin_country="PL",
+        quantity=3,
         value=Money(amount=Decimal("30"), currency="PLN"),
     )
     assert commodity.hs_code == "6203420000"

@@ -48,7 +48,9 @@ def test_easypost_delivered_event_carries_proof_time_offset_and_tracking() -> No
         ("teleported", None, Milestone.UNKNOWN),
     ],
 )
-def test_easypost_codes_map_to_milestones(status: str, detail: str | None, milestone: Milestone) -> None:
+def test_easypost_codes_map_to_milestones(
+    status: str, detail: str | None, milestone: Milestone
+) -> None:
     payload = fixture("easypost_delivered.json")
     payload["result"].update(status=status, status_detail=detail, signed_by=None)
     (event,) = easypost.normalize(json.dumps(payload).encode()).events

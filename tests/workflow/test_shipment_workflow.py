@@ -23,8 +23,8 @@ from activities.models import (
     AcceptedOrder,
     AcceptOrderInput,
     CarrierBooking,
-    FiledDeclaration,
     FileCustomsInput,
+    FiledDeclaration,
     NotifyFinanceInput,
     PostedInvoice,
     RecordTrackingInput,
@@ -41,14 +41,25 @@ from workflows.shipment import ShipmentWorkflow
 SHIPMENT = Shipment.model_validate(
     {
         "order_ref": "S00001",
-        "shipper": {"name": "Borderflow Demo GmbH",
-                    "address": {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "country": "DE"}},
-        "consignee": {"name": "Acme Inc.",
-                      "address": {"lines": ["1 Main St"], "city": "Boston", "country": "US"}},
+        "shipper": {
+            "name": "Borderflow Demo GmbH",
+            "address": {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "country": "DE"},
+        },
+        "consignee": {
+            "name": "Acme Inc.",
+            "address": {"lines": ["1 Main St"], "city": "Boston", "country": "US"},
+        },
         "incoterm": "DAP",
         "currency": "EUR",
-        "commodities": [{"description": "Laptop", "hs_code": "847130", "origin_country": "CN",
-                         "quantity": "2", "value": {"amount": "1798", "currency": "EUR"}}],
+        "commodities": [
+            {
+                "description": "Laptop",
+                "hs_code": "847130",
+                "origin_country": "CN",
+                "quantity": "2",
+                "value": {"amount": "1798", "currency": "EUR"},
+            }
+        ],
         "packages": [{"weight_kg": "2.5", "length_cm": 40, "width_cm": 30, "height_cm": 20}],
         "carrier": "easypost",
     }
@@ -65,10 +76,14 @@ class StandInActivities:
     async def accept_order(self, input: AcceptOrderInput) -> AcceptedOrder:
         self.calls["accept_order"] += 1
         if input.order_ref == "S-REJECT":
-            raise ApplicationError("odoo: sale order S-REJECT not found", type="OrderNotFound",
-                                   non_retryable=True)
-        return AcceptedOrder(shipment=SHIPMENT.model_copy(update={"order_ref": input.order_ref}),
-                             sale_order_id=7, picking_id=11)
+            raise ApplicationError(
+                "odoo: sale order S-REJECT not found", type="OrderNotFound", non_retryable=True
+            )
+        return AcceptedOrder(
+            shipment=SHIPMENT.model_copy(update={"order_ref": input.order_ref}),
+            sale_order_id=7,
+            picking_id=11,
+        )
 
     @activity.defn(name="create_transport_order")
     async def create_transport_order(self, input: StepInput) -> TransportOrderRef:
@@ -78,8 +93,9 @@ class StandInActivities:
     @activity.defn(name="book_carrier")
     async def book_carrier(self, input: StepInput) -> CarrierBooking:
         self.calls["book_carrier"] += 1
-        return CarrierBooking(carrier="easypost", carrier_shipment_id="shp_1",
-                              tracking_number="EZ1", label_url=None)
+        return CarrierBooking(
+            carrier="easypost", carrier_shipment_id="shp_1", tracking_number="EZ1", label_url=None
+        )
 
     @activity.defn(name="record_tracking")
     async def record_tracking(self, input: RecordTrackingInput) -> None:
@@ -94,8 +110,12 @@ class StandInActivities:
     @activity.defn(name="release_invoice")
     async def release_invoice(self, input: ReleaseInvoiceInput) -> PostedInvoice:
         self.calls["release_invoice"] += 1
-        return PostedInvoice(invoice_id=3, invoice_name="INV/2026/00003",
-                             amount_total=Decimal("1798.00"), currency="EUR")
+        return PostedInvoice(
+            invoice_id=3,
+            invoice_name="INV/2026/00003",
+            amount_total=Decimal("1798.00"),
+            currency="EUR",
+        )
 
     @activity.defn(name="notify_finance")
     async def notify_finance(self, input: NotifyFinanceInput) -> None:
@@ -103,9 +123,15 @@ class StandInActivities:
         self.calls["notify_finance"] += 1
 
     def all(self) -> list:
-        return [self.accept_order, self.create_transport_order, self.book_carrier,
-                self.record_tracking, self.file_customs, self.release_invoice,
-                self.notify_finance]
+        return [
+            self.accept_order,
+            self.create_transport_order,
+            self.book_carrier,
+            self.record_tracking,
+            self.file_customs,
+            self.release_invoice,
+            self.notify_finance,
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +144,13 @@ async def env(temporal_test_server: str) -> AsyncIterator[WorkflowEnvironment]:
 
 
 def milestone(kind: Milestone, event_id: str, **extra: object) -> MilestoneEvent:
-    return MilestoneEvent(milestone=kind, occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
-                          partner="easypost", partner_event_id=event_id, **extra)
+    return MilestoneEvent(
+        milestone=kind,
+        occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
+        partner="easypost",
+        partner_event_id=event_id,
+        **extra,
+    )
 
 
 async def start(env: WorkflowEnvironment, order_ref: str) -> WorkflowHandle:
@@ -140,12 +171,17 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
-                      activities=stand_ins.all()):
+    async with Worker(
+        env.client,
+        task_queue="test-shipments",
+        workflows=[ShipmentWorkflow],
+        activities=stand_ins.all(),
+    ):
         handle = await start(env, "S00001")
         # Delivery news may come before customs news: it must be kept, not lost.
-        delivered = milestone(Milestone.DELIVERED, "evt_3",
-                              proof_of_delivery=ProofOfDelivery(signed_by="J. SMITH"))
+        delivered = milestone(
+            Milestone.DELIVERED, "evt_3", proof_of_delivery=ProofOfDelivery(signed_by="J. SMITH")
+        )
         await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
         await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
         await handle.signal(ShipmentWorkflow.milestone, delivered)
@@ -153,14 +189,21 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
         assert await stage_of(handle) == Stage.CUSTOMS
 
         released = milestone(Milestone.CUSTOMS_RELEASED, "bev_1").model_copy(
-            update={"partner": "broker"})
+            update={"partner": "broker"}
+        )
         await handle.signal(ShipmentWorkflow.milestone, released)
         await handle.signal(ShipmentWorkflow.milestone, released)
         result: ShipmentStatus = await handle.result()
 
     assert result.stage == Stage.INVOICED
     assert [s.stage for s in result.stages] == [
-        Stage.ACCEPT, Stage.BOOK, Stage.CUSTOMS, Stage.DELIVERY, Stage.INVOICE, Stage.INVOICED]
+        Stage.ACCEPT,
+        Stage.BOOK,
+        Stage.CUSTOMS,
+        Stage.DELIVERY,
+        Stage.INVOICE,
+        Stage.INVOICED,
+    ]
     assert [m.partner_event_id for m in result.milestones] == ["evt_1", "evt_3", "bev_1"]
     refs = result.references
     assert (refs.sale_order_id, refs.picking_id, refs.transport_order_id) == (7, 11, "TO-000001")
@@ -174,19 +217,27 @@ async def test_delivery_without_proof_does_not_release_the_invoice(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
-                      activities=stand_ins.all()):
+    async with Worker(
+        env.client,
+        task_queue="test-shipments",
+        workflows=[ShipmentWorkflow],
+        activities=stand_ins.all(),
+    ):
         handle = await start(env, "S00002")
-        await handle.signal(ShipmentWorkflow.milestone,
-                            milestone(Milestone.CUSTOMS_RELEASED, "bev_9"))
+        await handle.signal(
+            ShipmentWorkflow.milestone, milestone(Milestone.CUSTOMS_RELEASED, "bev_9")
+        )
         await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.DELIVERED, "evt_9"))
         await env.sleep(timedelta(days=10))
         assert await stage_of(handle) == Stage.DELIVERY
         assert stand_ins.calls["release_invoice"] == 0
         await handle.signal(
             ShipmentWorkflow.milestone,
-            milestone(Milestone.POD_RECEIVED, "evt_10",
-                      proof_of_delivery=ProofOfDelivery(signed_by="R. ROE")),
+            milestone(
+                Milestone.POD_RECEIVED,
+                "evt_10",
+                proof_of_delivery=ProofOfDelivery(signed_by="R. ROE"),
+            ),
         )
         result: ShipmentStatus = await handle.result()
     assert result.stage == Stage.INVOICED
@@ -197,8 +248,12 @@ async def test_an_order_that_cannot_ship_is_rejected_with_the_reason(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(env.client, task_queue="test-shipments", workflows=[ShipmentWorkflow],
-                      activities=stand_ins.all()):
+    async with Worker(
+        env.client,
+        task_queue="test-shipments",
+        workflows=[ShipmentWorkflow],
+        activities=stand_ins.all(),
+    ):
         handle = await start(env, "S-REJECT")
         result: ShipmentStatus = await handle.result()
     assert result.stage == Stage.REJECTED

@@ -1,0 +1,256 @@
+"""The whole platform, as `make run` starts it: real dev server, simulators, worker, API.
+
+Everything here goes through HTTP (the API, Odoo's JSON-RPC) or the `borderflow` command.
+The tests run in file order: the last one stops the platform and starts it again.
+"""
+
+import hashlib
+import hmac
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from odoo_rpc import execute_kw
+from running_platform import BORDERFLOW, Platform, alive, children_of
+
+PACKAGE = {"weight_kg": "1.2", "length_cm": "30", "width_cm": "20", "height_cm": "10"}
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    running = Platform(
+        tmp_path_factory.mktemp("platform") / ".data", demo_shipments=1, ports=Platform.free_ports()
+    )
+    try:
+        running.wait_for("running:", timeout_s=150)
+        yield running
+    finally:
+        running.stop()
+
+
+def follow(api_url: str, shipment_id: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        reply = httpx.get(f"{api_url}/v1/shipments/{shipment_id}", timeout=15)
+        if reply.status_code == 200 and reply.json()["stage"] in ("invoiced", "rejected"):
+            return reply.json()
+        time.sleep(0.3)
+    raise AssertionError(f"{shipment_id} not final after {timeout_s} s")
+
+
+def create_order(platform: Platform) -> str:
+    password = platform.local_env()["BORDERFLOW_ODOO_PASSWORD"]
+    customers = execute_kw(
+        platform.odoo_url,
+        password,
+        "res.partner",
+        "search_read",
+        [[["is_company", "=", True], ["country_id.code", "!=", "DE"]]]
+        if False
+        else [[["is_company", "=", True]]],
+        {"fields": ["name", "country_id"], "order": "id desc", "limit": 1},
+    )
+    products = execute_kw(
+        platform.odoo_url,
+        password,
+        "product.product",
+        "search_read",
+        [[]],
+        {"fields": ["list_price"], "limit": 1},
+    )
+    incoterm = execute_kw(
+        platform.odoo_url, password, "account.incoterms", "search", [[["code", "=", "DDP"]]]
+    )
+    order_id = execute_kw(
+        platform.odoo_url,
+        password,
+        "sale.order",
+        "create",
+        [
+            {
+                "partner_id": customers[0]["id"],
+                "partner_shipping_id": customers[0]["id"],
+                "incoterm": incoterm[0],
+                "order_line": [
+                    [
+                        0,
+                        0,
+                        {
+                            "product_id": products[0]["id"],
+                            "product_uom_qty": 3,
+                            "price_unit": products[0]["list_price"],
+                        },
+                    ]
+                ],
+            }
+        ],
+    )
+    (order,) = execute_kw(
+        platform.odoo_url, password, "sale.order", "read", [[order_id]], {"fields": ["name"]}
+    )
+    return str(order["name"])
+
+
+def test_make_run_ships_the_demo_order_to_invoice_and_prints_its_ui_link(
+    platform: Platform,
+) -> None:
+    out = platform.output
+    assert "demo: every shipment invoiced" in out, out
+    for stage in ("accept", "book", "customs", "delivery", "invoice", "invoiced"):
+        assert f": {stage} " in out, (stage, out)
+    ui = f"http://localhost:{platform.ports['temporal_ui']}/namespaces/default/workflows/shipment-S"
+    assert ui in out
+    # The UI itself answers (the dev server serves it).
+    assert httpx.get(f"http://localhost:{platform.ports['temporal_ui']}/", timeout=10).is_success
+
+
+def test_a_shipment_started_over_http_is_invoiced_exactly_once(platform: Platform) -> None:
+    order_ref = create_order(platform)
+    body = {"order_ref": order_ref, "packages": [PACKAGE]}
+    first = httpx.post(f"{platform.api_url}/v1/shipments", json=body, timeout=15)
+    assert first.status_code == 201, first.text
+    shipment_id = first.json()["shipment_id"]
+    assert shipment_id == f"shipment-{order_ref}"
+    again = httpx.post(f"{platform.api_url}/v1/shipments", json=body, timeout=15)
+    assert again.status_code == 200 and again.json()["shipment_id"] == shipment_id
+
+    status = follow(platform.api_url, shipment_id)
+    assert status["stage"] == "invoiced", status
+    milestones = [m["milestone"] for m in status["milestones"]]
+    assert {"CUSTOMS_RELEASED", "DELIVERED"} <= set(milestones)
+    assert len(milestones) == len(
+        {(m["partner"], m["partner_event_id"]) for m in status["milestones"]}
+    )
+    refs = status["references"]
+
+    # Odoo: order confirmed, tracking number on the delivery, one posted invoice.
+    password = platform.local_env()["BORDERFLOW_ODOO_PASSWORD"]
+    (order,) = execute_kw(
+        platform.odoo_url,
+        password,
+        "sale.order",
+        "search_read",
+        [[["name", "=", order_ref]]],
+        {"fields": ["state"]},
+    )
+    assert order["state"] == "sale"
+    (picking,) = execute_kw(
+        platform.odoo_url,
+        password,
+        "stock.picking",
+        "read",
+        [[refs["picking_id"]]],
+        {"fields": ["carrier_tracking_ref"]},
+    )
+    assert picking["carrier_tracking_ref"] == refs["tracking_number"]
+    invoices = execute_kw(
+        platform.odoo_url,
+        password,
+        "account.move",
+        "search_read",
+        [[["invoice_origin", "=", order_ref]]],
+        {"fields": ["state", "name"]},
+    )
+    assert [(i["state"], i["name"]) for i in invoices] == [("posted", refs["invoice_name"])]
+    calls = httpx.get(f"{platform.odoo_url}/_sim/calls", timeout=10).json()
+    posts = [
+        c for c in calls if c["method"] == "action_post" and c["args"][0] == [refs["invoice_id"]]
+    ]
+    assert len(posts) == 1
+    # Finance heard about it once.
+    finance = f"http://127.0.0.1:{platform.ports['sim_finance']}/_sim/messages"
+    messages = [m for m in httpx.get(finance, timeout=10).json() if order_ref in json.dumps(m)]
+    assert len(messages) == 1
+
+
+def test_bad_input_gets_problem_json(platform: Platform) -> None:
+    api = platform.api_url
+    invalid = httpx.post(f"{api}/v1/shipments", json={"order_ref": "S/1", "packages": []})
+    assert invalid.status_code == 422
+    assert invalid.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in invalid.json()["errors"]}
+    assert {"order_ref", "packages"} <= fields
+    assert httpx.post(f"{api}/v1/shipments", content=b"{not json").status_code == 400
+    assert httpx.get(f"{api}/v1/shipments/shipment-NOPE").status_code == 404
+    assert httpx.post(f"{api}/v1/webhooks/fedex", content=b"{}").status_code == 404
+    forged = httpx.post(
+        f"{api}/v1/webhooks/easypost",
+        content=b'{"id": "evt_x"}',
+        headers={"X-Hmac-Signature": "hmac-sha256-hex=00"},
+    )
+    assert forged.status_code == 401
+    assert forged.json()["title"] == "Invalid signature"
+    secret = platform.local_env()["BORDERFLOW_EASYPOST_WEBHOOK_SECRET"].encode()
+    body = b'{"not": "an event"}'
+    signed = "hmac-sha256-hex=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+    malformed = httpx.post(
+        f"{api}/v1/webhooks/easypost", content=body, headers={"X-Hmac-Signature": signed}
+    )
+    assert malformed.status_code == 422
+    too_big = httpx.post(f"{api}/v1/webhooks/easypost", content=b"x" * (2 * 1024 * 1024))
+    assert too_big.status_code == 413
+
+
+def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> None:
+    reply = httpx.post(
+        f"{platform.api_url}/v1/shipments",
+        json={"order_ref": "S99999", "packages": [PACKAGE]},
+        timeout=15,
+    )
+    assert reply.status_code == 201
+    status = follow(platform.api_url, reply.json()["shipment_id"])
+    assert status["stage"] == "rejected"
+    assert "S99999 not found" in status["rejection"]
+
+
+def test_borderflow_demo_against_the_running_platform_exits_0(platform: Platform) -> None:
+    env = {
+        **platform.env,
+        "BORDERFLOW_API_URL": platform.api_url,
+        "BORDERFLOW_ODOO_URL": platform.odoo_url,
+    }
+    done = subprocess.run(
+        [BORDERFLOW, "demo", "--count", "2", "--timeout", "90"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count(" invoiced: INV/") == 2
+
+    status = subprocess.run(
+        [BORDERFLOW, "status", "shipment-S00001"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert status.returncode == 0 and "stage invoiced" in status.stdout
+    missing = subprocess.run(
+        [BORDERFLOW, "status", "shipment-NOPE"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0 and "no shipment" in missing.stderr
+
+
+def test_stop_leaves_nothing_behind_and_a_restart_keeps_history(
+    platform: Platform, tmp_path: Path
+) -> None:
+    children = children_of(platform.process.pid)
+    assert len(children) == 4, children  # dev server, simulators, worker, API
+    assert platform.stop() == 0
+    assert "every process this run started has exited" in platform.output
+    assert [pid for pid in children if alive(pid)] == []
+
+    again = Platform(platform.data_dir, demo_shipments=0, ports=platform.ports)
+    try:
+        again.wait_for("running:", timeout_s=90)
+        status = follow(again.api_url, "shipment-S00001", timeout_s=30)
+        assert status["stage"] == "invoiced"
+    finally:
+        assert again.stop() == 0

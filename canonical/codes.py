@@ -13,7 +13,6 @@ from typing import Annotated
 import pycountry
 from pydantic import AfterValidator, StringConstraints
 
-
 COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
 

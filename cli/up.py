@@ -290,6 +290,8 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
         say(f"  Odoo (sim)   {platform['BORDERFLOW_ODOO_URL']}")
         if settings.demo_shipments > 0:
             await _demo(settings, platform, local, stop, say)
+        if stop.is_set():
+            return 0
         say(f"running: every shipment at {ui}/namespaces/default/workflows · Ctrl-C to stop")
         dead = await watch(supervisor, stop)
         if dead is not None:

@@ -1,0 +1,22 @@
+"""The real shipment activities wired to in-process simulators (see conftest.py)."""
+
+from dataclasses import dataclass
+
+import httpx
+
+from activities.odoo import OdooClient
+from activities.shipment import ShipmentActivities
+from simulators.app import RunningSimulators
+
+
+@dataclass
+class Partners:
+    sims: RunningSimulators
+    odoo: OdooClient
+    activities: ShipmentActivities
+
+    async def calls(self, method: str) -> list[dict]:
+        """What the Odoo simulator received for one ORM method."""
+        async with httpx.AsyncClient() as http:
+            calls = (await http.get(f"{self.sims.odoo_url}/_sim/calls")).json()
+        return [call for call in calls if call["method"] == method]

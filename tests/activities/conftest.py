@@ -1,0 +1,51 @@
+"""The real shipment activities, wired to in-process simulators over real HTTP."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from activity_partners import Partners
+from pydantic import SecretStr
+
+from activities.broker import BrokerClient
+from activities.carrier import EasyPostClient
+from activities.finance import FinanceNotifier
+from activities.odoo import OdooClient
+from activities.shipment import ShipmentActivities
+from activities.tms import TmsClient
+from simulators.app import start_simulators
+from simulators.settings import SimulatorSettings
+from store.db import make_engine
+
+SECRETS = {
+    "odoo_password": "odoo-pw",
+    "tms_api_key": "tms-key",
+    "carrier_api_key": "carrier-key",
+    "broker_api_key": "broker-key",
+    "easypost_webhook_secret": "easypost-secret",
+    "broker_webhook_secret": "broker-secret",
+}
+
+
+@pytest.fixture
+async def partners(tmp_path: Path) -> AsyncIterator[Partners]:
+    settings = SimulatorSettings(
+        sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
+        sim_finance_port=0, api_url="http://127.0.0.1:9",  # nobody listens: stories stay out
+        sim_time_scale=3600, **{k: SecretStr(v) for k, v in SECRETS.items()},
+    )  # fmt: skip
+    sims = await start_simulators(settings)
+    odoo = OdooClient(sims.odoo_url, "borderflow", "admin", SecretStr(SECRETS["odoo_password"]))
+    clients = {
+        "tms": TmsClient(sims.tms_url, SecretStr(SECRETS["tms_api_key"])),
+        "carrier": EasyPostClient(sims.carrier_url, SecretStr(SECRETS["carrier_api_key"])),
+        "broker": BrokerClient(sims.broker_url, SecretStr(SECRETS["broker_api_key"])),
+        "finance": FinanceNotifier(sims.finance_url),
+    }
+    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    activities = ShipmentActivities(odoo=odoo, store=store, **clients)  # type: ignore[arg-type]
+    yield Partners(sims, odoo, activities)
+    for client in [odoo, *clients.values()]:
+        await client.aclose()
+    store.dispose()
+    await sims.close()

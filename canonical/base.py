@@ -4,6 +4,12 @@ from pydantic import BaseModel, ConfigDict
 
 
 class CanonicalModel(BaseModel):
-    """Base for canonical models: unknown fields are errors, values are immutable."""
+    """Base for canonical models: strict types, unknown fields are errors, values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    Strict means no silent coercion: ``"2"`` is not an integer and ``2.5`` is not a string.
+    JSON input (the API, Temporal payloads) may still carry decimals and datetimes as strings;
+    code that builds models from Python dicts of partner data validates with ``strict=False``
+    on purpose, at that boundary.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, str_strip_whitespace=True)

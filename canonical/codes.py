@@ -1,4 +1,4 @@
-"""Validated ISO code types shared by every canonical model.
+"""Validated code types shared by every canonical model.
 
 Codes are checked against the ISO registries shipped by ``pycountry`` so that a typo
 ("UK", "EURO") is rejected at the boundary instead of travelling to a partner.
@@ -11,10 +11,11 @@ fail to decode the first model that holds a country).
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 CURRENCY_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+SUBDIVISION_CODES = frozenset(subdivision.code for subdivision in pycountry.subdivisions)
 
 
 def _check_country(code: str) -> str:
@@ -27,6 +28,16 @@ def _check_currency(code: str) -> str:
     if code not in CURRENCY_CODES:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
+
+
+def _check_subdivision(code: str) -> str:
+    if code not in SUBDIVISION_CODES:
+        raise ValueError(f"{code!r} is not an ISO 3166-2 subdivision code")
+    return code
+
+
+def strip_dots_and_spaces(value: object) -> object:
+    return value.replace(".", "").replace(" ", "") if isinstance(value, str) else value
 
 
 CountryCode = Annotated[
@@ -43,8 +54,48 @@ CurrencyCode = Annotated[
 ]
 """ISO 4217 alphabetic currency code, e.g. ``EUR``."""
 
+SubdivisionCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$"),
+    AfterValidator(_check_subdivision),
+]
+"""ISO 3166-2 subdivision code, e.g. ``US-MA``."""
+
+UnLocode = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}[A-Z2-9]{3}$")
+]
+"""UN/LOCODE, e.g. ``DEHAM`` (Hamburg): country + three letters or digits 2-9."""
+
+Hs6 = Annotated[
+    str,
+    BeforeValidator(strip_dots_and_spaces),
+    StringConstraints(pattern=r"^\d{6}$"),
+]
+"""Harmonized System subheading, six digits (``8471.30`` is accepted as ``847130``)."""
+
 HsCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{6}(\d{2}){0,2}$")]
-"""Harmonized System code: the 6-digit HS6 heading, optionally extended to 8 or 10 digits."""
+"""An HS code of 6, 8 or 10 digits (HS6 optionally extended nationally)."""
+
+UnitCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9]{2,3}$")]
+"""UN/ECE Recommendation 20 unit of measure code, e.g. ``C62`` (one), ``KGM``, ``MTR``."""
+
+VatNumber = Annotated[
+    str,
+    BeforeValidator(strip_dots_and_spaces),
+    StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9+*-]{3,19}$"),
+]
+"""A tax id as the ERP holds it: an EU VAT number with its prefix (``DE123456789``), a US EIN
+(``94-1234567``), a Swiss UID (``CHE-123.456.789`` → ``CHE-123456789``)…"""
+
+Eori = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}[A-Z0-9]{1,15}$")]
+"""An EU Economic Operators Registration and Identification number, e.g. ``DE1234567``."""
+
+Mrn = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2}[A-Z]{2}[A-Z0-9]{14}$")
+]
+"""A customs Movement Reference Number: year, country, 14 characters."""
+
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 OrderRef = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from canonical.base import CanonicalModel
 
@@ -40,26 +40,3 @@ class ProofOfDelivery(CanonicalModel):
 
     signed_by: str = Field(min_length=1)
     document_uri: str | None = None
-
-
-class MilestoneEvent(CanonicalModel):
-    """One partner event in canonical form, as signalled to a shipment's workflow.
-
-    ``(partner, partner_event_id)`` identifies the event: a redelivered webhook carries the
-    same pair and is recorded once.
-    """
-
-    milestone: Milestone
-    occurred_at: AwareDatetime
-    partner: str = Field(min_length=1)
-    partner_event_id: str = Field(min_length=1)
-    raw_code: str | None = None
-    """The partner's own status code, kept for support and for unmapped codes."""
-    location: str | None = None
-    description: str | None = None
-    proof_of_delivery: ProofOfDelivery | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """The deduplication key."""
-        return (self.partner, self.partner_event_id)

@@ -1,9 +1,29 @@
-"""Parties to a shipment and where they are."""
+"""Tenants, parties to a shipment, and where they are."""
 
-from pydantic import Field
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, model_validator
 
 from canonical.base import CanonicalModel
-from canonical.codes import CountryCode
+from canonical.codes import CountryCode, CurrencyCode, Eori, SubdivisionCode, UnLocode, VatNumber
+
+
+class Tenant(CanonicalModel):
+    """A company using Borderflow; every shipment belongs to one."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: str = Field(min_length=1)
+    default_currency: CurrencyCode = "EUR"
+
+
+class PartyRole(StrEnum):
+    SHIPPER = "shipper"
+    CONSIGNEE = "consignee"
+    BILL_TO = "bill_to"
+    NOTIFY = "notify"
+    BROKER = "broker"
+    CARRIER = "carrier"
 
 
 class Address(CanonicalModel):
@@ -12,7 +32,19 @@ class Address(CanonicalModel):
     lines: list[str] = Field(min_length=1, max_length=4)
     city: str = Field(min_length=1)
     postal_code: str | None = None
+    subdivision: SubdivisionCode | None = None
+    """ISO 3166-2, e.g. ``US-MA``; must belong to ``country``."""
     country: CountryCode
+    unlocode: UnLocode | None = None
+    """UN/LOCODE of the place, e.g. ``USBOS``; must belong to ``country``."""
+
+    @model_validator(mode="after")
+    def _codes_match_country(self) -> Self:
+        if self.subdivision and not self.subdivision.startswith(f"{self.country}-"):
+            raise ValueError(f"subdivision {self.subdivision} is not in {self.country}")
+        if self.unlocode and not self.unlocode.startswith(self.country):
+            raise ValueError(f"UN/LOCODE {self.unlocode} is not in {self.country}")
+        return self
 
 
 class Party(CanonicalModel):
@@ -20,6 +52,8 @@ class Party(CanonicalModel):
 
     name: str = Field(min_length=1)
     address: Address
-    vat: str | None = None
+    roles: list[PartyRole] = Field(default_factory=list)
+    vat: VatNumber | None = None
+    eori: Eori | None = None
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     phone: str | None = None

@@ -1,29 +1,25 @@
 """The shipment: the business object one workflow run carries from order to invoice."""
 
 from enum import StrEnum
+from typing import Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from canonical.base import CanonicalModel
 from canonical.codes import CurrencyCode, OrderRef
 from canonical.goods import Commodity, Package
-from canonical.parties import Party
+from canonical.incoterms import Incoterm
+from canonical.parties import Address, Party
+
+__all__ = ["Incoterm", "References", "ServiceLevel", "Shipment", "Stage", "TransportMode"]
 
 
-class Incoterm(StrEnum):
-    """Incoterms 2020: who pays for and clears what."""
-
-    EXW = "EXW"
-    FCA = "FCA"
-    CPT = "CPT"
-    CIP = "CIP"
-    DAP = "DAP"
-    DPU = "DPU"
-    DDP = "DDP"
-    FAS = "FAS"
-    FOB = "FOB"
-    CFR = "CFR"
-    CIF = "CIF"
+class TransportMode(StrEnum):
+    PARCEL = "parcel"
+    ROAD = "road"
+    AIR = "air"
+    OCEAN = "ocean"
+    RAIL = "rail"
 
 
 class ServiceLevel(StrEnum):
@@ -47,25 +43,13 @@ class Stage(StrEnum):
         return self in (Stage.INVOICED, Stage.REJECTED)
 
 
-class Shipment(CanonicalModel):
-    """A cross-border shipment. ``order_ref`` (the Odoo sale order name) is the business key."""
-
-    order_ref: OrderRef
-    shipper: Party
-    consignee: Party
-    incoterm: Incoterm
-    incoterm_place: str | None = None
-    currency: CurrencyCode
-    commodities: list[Commodity] = Field(min_length=1)
-    packages: list[Package] = Field(min_length=1)
-    carrier: str = Field(min_length=1)
-    service_level: ServiceLevel = ServiceLevel.STANDARD
-
-
 class References(CanonicalModel):
     """Every partner identifier a shipment has collected so far."""
 
     sale_order_id: int | None = None
+    booking_reference: str | None = None
+    transport_document: str | None = None
+    """Air waybill or bill of lading number."""
     picking_id: int | None = None
     transport_order_id: str | None = None
     carrier_shipment_id: str | None = None
@@ -75,6 +59,46 @@ class References(CanonicalModel):
     mrn: str | None = None
     invoice_id: int | None = None
     invoice_name: str | None = None
+
+
+class Shipment(CanonicalModel):
+    """A cross-border shipment. ``order_ref`` (the Odoo sale order name) is the business key."""
+
+    order_ref: OrderRef
+    tenant_id: str = "default"
+    shipper: Party
+    consignee: Party
+    other_parties: list[Party] = Field(default_factory=list)
+    """Bill-to, notify, broker…: each with its roles."""
+    origin: Address | None = None
+    """Where the goods leave from; defaults to the shipper's address."""
+    destination: Address | None = None
+    """Where they go; defaults to the consignee's address."""
+    incoterm: Incoterm
+    incoterm_place: str | None = None
+    currency: CurrencyCode
+    commodities: list[Commodity] = Field(min_length=1)
+    packages: list[Package] = Field(min_length=1)
+    """Handling units, in kg and cm."""
+    mode: TransportMode = TransportMode.PARCEL
+    carrier: str = Field(min_length=1)
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+    references: References = Field(default_factory=References)
+
+    @model_validator(mode="after")
+    def _route_defaults_to_the_parties(self) -> Self:
+        # Frozen model: set the defaults once, while validating.
+        if self.origin is None:
+            object.__setattr__(self, "origin", self.shipper.address)
+        if self.destination is None:
+            object.__setattr__(self, "destination", self.consignee.address)
+        return self
+
+    @property
+    def lane(self) -> str:
+        """Origin and destination countries, e.g. ``DE-US``."""
+        assert self.origin is not None and self.destination is not None
+        return f"{self.origin.country}-{self.destination.country}"
 
 
 def shipment_id_for(order_ref: str) -> str:

@@ -1,54 +1,74 @@
-"""Customs broker ``declaration.status_changed`` webhooks → canonical milestones.
+"""Customs broker ``declaration.status_changed`` webhooks (our dialect) → canonical events.
 
-The broker echoes our declaration ``reference`` (the shipment id), which routes the event.
+- One webhook is one event; its ``event_id`` is both the payload's and the event's dedupe key.
+- The broker echoes our declaration ``reference``: it is the ``shipment_id`` reference.
+- ``occurred_at`` must carry a UTC offset (docs/partners.md: "ISO 8601 with offset").
+- ``reason``: the ``hold_reason`` of a HELD declaration, else ``"MRN <mrn>"`` once customs
+  assigned one (the MRN is what the shipper quotes to customs).
+- Other webhook types are valid but carry no shipment event.
 """
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from datetime import datetime
+from typing import Any
 
-from canonical.dialects.normalized import NormalizedWebhook
+from pydantic import AwareDatetime
+
+from canonical.dialects.errors import MalformedPayload
+from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
-from canonical.milestones import MilestoneEvent
+from canonical.dialects.wire import (
+    Draft,
+    PartnerId,
+    Wire,
+    decode,
+    no_events,
+    text,
+    validate,
+    webhook,
+)
 
 PARTNER = "broker"
+TABLE = load_table(PARTNER)
+STATUS_CHANGED = "declaration.status_changed"
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class Declaration(_Wire):
-    id: str
-    reference: str
+class Declaration(Wire):
+    id: PartnerId
+    reference: PartnerId
     lrn: str | None = None
     mrn: str | None = None
-    status: str
+    status: PartnerId
     hold_reason: str | None = None
 
 
-class StatusChanged(_Wire):
-    event_id: str
+class StatusChanged(Wire):
+    event_id: PartnerId
     type: str
     occurred_at: AwareDatetime
-    declaration: Declaration
+    declaration: dict[str, Any] | None = None
 
 
-def normalize(body: bytes) -> NormalizedWebhook:
-    """Raises ``pydantic.ValidationError`` for a body that is not a broker status webhook."""
-    event = StatusChanged.model_validate_json(body)
-    if event.type != "declaration.status_changed":
-        return NormalizedWebhook(events=[])
-    declaration = event.declaration
-    details = [f"declaration {declaration.id}"]
-    if declaration.mrn:
-        details.append(f"MRN {declaration.mrn}")
-    if declaration.hold_reason:
-        details.append(f"held: {declaration.hold_reason}")
-    canonical = MilestoneEvent(
-        milestone=load_table(PARTNER).milestone(declaration.status),
+def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
+    """One broker webhook; raises MalformedPayload for anything that is not one."""
+    event = validate(PARTNER, StatusChanged, decode(PARTNER, body))
+    if event.type != STATUS_CHANGED:
+        return no_events(PARTNER, event.event_id, received_at)
+    if event.declaration is None:
+        raise MalformedPayload(PARTNER, "declaration", f"a {STATUS_CHANGED} names its declaration")
+    declaration = validate(PARTNER, Declaration, event.declaration, "declaration")
+    mrn = text(declaration.mrn)
+    draft = Draft(
         occurred_at=event.occurred_at,
-        partner=PARTNER,
+        resolution=TABLE.resolve(declaration.status),
+        raw_status=declaration.status,
         partner_event_id=event.event_id,
-        raw_code=declaration.status,
-        description=", ".join(details),
+        reason=text(declaration.hold_reason) or (f"MRN {mrn}" if mrn else None),
     )
-    return NormalizedWebhook(events=[canonical], shipment_id=declaration.reference)
+    return webhook(
+        PARTNER,
+        dedupe_key=event.event_id,
+        drafts=[draft],
+        references=PartnerReferences(shipment_id=declaration.reference),
+        received_at=received_at,
+        subject=declaration.reference,
+    )

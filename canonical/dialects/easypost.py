@@ -1,86 +1,97 @@
-"""EasyPost ``tracker.updated`` Events → canonical milestones.
+"""EasyPost ``tracker.created`` / ``tracker.updated`` Events → canonical events.
 
-The Event id is the dedupe key: EasyPost redelivers the same Event (same id) until it gets a
-2xx. Each Event reports the tracker's current status; its time is that of the newest
-tracking detail.
+- Webhook dedupe key: the Event ``id`` (EasyPost redelivers the same Event until it gets a 2xx).
+- Every ``result.tracking_details`` entry is one event, oldest first. A TrackingDetail has no id:
+  its dedupe key is hashed from the tracking code, its ``datetime`` and ``status/status_detail``,
+  so a later Event repeating the history gives the old details the same ids.
+- ``signed_by`` is the proof of delivery of DELIVERED events.
+- Any other Event ``description`` is valid but carries no shipment event.
 """
 
 from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, Field
 
-from canonical.dialects.normalized import NormalizedWebhook
+from canonical.dialects.errors import MalformedPayload
+from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
-from canonical.milestones import Milestone, MilestoneEvent, ProofOfDelivery
+from canonical.dialects.wire import (
+    Draft,
+    PartnerId,
+    Wire,
+    decode,
+    location,
+    no_events,
+    proof,
+    validate,
+    webhook,
+)
+from canonical.milestones import ProofOfDelivery
 
 PARTNER = "easypost"
+TABLE = load_table(PARTNER)
 TRACKER_EVENTS = frozenset({"tracker.created", "tracker.updated"})
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class TrackingLocation(_Wire):
+class TrackingLocation(Wire):
     city: str | None = None
     state: str | None = None
     country: str | None = None
+    zip: str | None = None
 
 
-class TrackingDetail(_Wire):
-    status: str
+class TrackingDetail(Wire):
+    status: PartnerId
     status_detail: str | None = None
     message: str | None = None
-    datetime: AwareDatetime
+    at: AwareDatetime = Field(alias="datetime")
     tracking_location: TrackingLocation | None = None
 
 
-class Tracker(_Wire):
-    id: str
-    tracking_code: str
+class Tracker(Wire):
+    object: Literal["Tracker"] = "Tracker"
+    tracking_code: PartnerId
     status: str
     status_detail: str | None = None
     signed_by: str | None = None
-    public_url: str | None = None
-    updated_at: AwareDatetime | None = None
-    tracking_details: list[TrackingDetail] = []
+    tracking_details: tuple[TrackingDetail, ...] = ()
 
 
-class Event(_Wire):
-    object: str
-    id: str
+class Event(Wire):
+    object: Literal["Event"]
+    id: PartnerId
     description: str
-    result: Tracker | None = None
+    result: dict[str, Any] | None = None
 
 
-def normalize(body: bytes) -> NormalizedWebhook:
-    """Raises ``pydantic.ValidationError`` for a body that is not an EasyPost Event."""
-    event = Event.model_validate_json(body)
-    if event.description not in TRACKER_EVENTS or event.result is None:
-        return NormalizedWebhook(events=[])
-    tracker = event.result
-    latest = tracker.tracking_details[-1] if tracker.tracking_details else None
-    occurred_at: datetime | None = latest.datetime if latest else tracker.updated_at
-    if occurred_at is None:
-        raise ValueError("tracker has neither tracking_details nor updated_at")
-    milestone = load_table(PARTNER).milestone(tracker.status, tracker.status_detail)
-    proof = None
-    if milestone == Milestone.DELIVERED and tracker.signed_by:
-        proof = ProofOfDelivery(signed_by=tracker.signed_by, document_uri=tracker.public_url)
-    location = None
-    if latest and latest.tracking_location:
-        where = latest.tracking_location
-        location = ", ".join(part for part in (where.city, where.state, where.country) if part)
-    canonical = MilestoneEvent(
-        milestone=milestone,
-        occurred_at=occurred_at,
-        partner=PARTNER,
-        partner_event_id=event.id,
-        raw_code=f"{tracker.status}/{tracker.status_detail}"
-        if tracker.status_detail
-        else tracker.status,
-        location=location or None,
-        description=latest.message if latest else None,
-        proof_of_delivery=proof,
+def _draft(detail: TrackingDetail, signer: ProofOfDelivery | None) -> Draft:
+    where = detail.tracking_location or TrackingLocation()
+    return Draft(
+        occurred_at=detail.at,
+        resolution=TABLE.resolve(detail.status, detail.status_detail),
+        raw_status=detail.status,
+        raw_sub_status=detail.status_detail,
+        location=location(city=where.city, postal_code=where.zip, country_code=where.country),
+        reason=detail.message,
+        proof_of_delivery=signer,
     )
-    return NormalizedWebhook(events=[canonical], tracking_number=tracker.tracking_code)
+
+
+def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
+    """One EasyPost Event; raises MalformedPayload for anything that is not one."""
+    event = validate(PARTNER, Event, decode(PARTNER, body))
+    if event.description not in TRACKER_EVENTS:
+        return no_events(PARTNER, event.id, received_at)
+    if event.result is None:
+        raise MalformedPayload(PARTNER, "result", f"a {event.description} Event carries a Tracker")
+    tracker = validate(PARTNER, Tracker, event.result, "result")
+    signer = proof(tracker.signed_by)
+    return webhook(
+        PARTNER,
+        dedupe_key=event.id,
+        drafts=[_draft(detail, signer) for detail in tracker.tracking_details],
+        references=PartnerReferences(tracking_number=tracker.tracking_code),
+        received_at=received_at,
+        subject=tracker.tracking_code,
+    )

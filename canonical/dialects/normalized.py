@@ -1,17 +1,29 @@
-"""What a normalizer returns: canonical events and how to find their shipment."""
+"""What a normalizer returns: canonical events and the references that route them."""
 
 from pydantic import BaseModel
 
-from canonical.milestones import MilestoneEvent
+from canonical.events import ShipmentEvent
+
+
+class PartnerReferences(BaseModel):
+    """The identifiers a payload names; the ingress routes by the first one it knows."""
+
+    shipment_id: str | None = None
+    """Our own reference, echoed back (broker, TMS)."""
+    tracking_number: str | None = None
+    booking_reference: str | None = None
+    transport_document: str | None = None
 
 
 class NormalizedWebhook(BaseModel):
-    """Canonical events of one webhook, oldest first, and the key that routes them.
+    """One partner payload in canonical form.
 
-    Exactly one of ``shipment_id`` (the partner echoes our reference) and ``tracking_number``
-    (a carrier, routed through the tracking links) is set when ``events`` is not empty.
+    ``dedupe_key`` identifies the payload itself (the webhook delivery: EasyPost Event.id,
+    AfterShip event_id, …, else a hash of the body) for the inbox; each event has its own.
+    ``events`` are oldest first; an empty list means the payload carries no shipment event.
     """
 
-    events: list[MilestoneEvent]
-    shipment_id: str | None = None
-    tracking_number: str | None = None
+    partner: str
+    dedupe_key: str
+    events: list[ShipmentEvent]
+    references: PartnerReferences

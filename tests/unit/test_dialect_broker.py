@@ -1,0 +1,102 @@
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from dialect_support import (
+    DELETE,
+    assert_common,
+    assert_stable,
+    fixture,
+    mutate,
+    refused,
+    run,
+    table_keys,
+)
+
+from canonical.dialects import TABLES
+from canonical.events import event_id_for
+from canonical.milestones import Milestone
+
+PARTNER = "broker"
+DOCUMENTED_STATUSES = {
+    "SUBMITTED",
+    "ACCEPTED",
+    "UNDER_REVIEW",
+    "HELD",
+    "RELEASED",
+    "REJECTED",
+    "CANCELLED",
+}
+
+
+def released() -> dict[str, Any]:
+    return fixture(PARTNER, "released.json")
+
+
+def with_status(status: str) -> dict[str, Any]:
+    return mutate(released(), ("declaration", "status"), status)
+
+
+def test_a_status_webhook_routes_by_our_reference() -> None:
+    webhook = assert_stable(PARTNER, released())
+    assert_common(webhook, PARTNER)
+    assert webhook.dedupe_key == "bev_9b8a7c6d5e4f"
+    assert webhook.references.shipment_id == "shipment-S00017"
+    assert webhook.references.tracking_number is None
+    (event,) = webhook.events
+    assert event.milestone is Milestone.CUSTOMS_RELEASED
+    assert event.dedupe_key == "bev_9b8a7c6d5e4f"
+    assert event.event_id == event_id_for(PARTNER, "bev_9b8a7c6d5e4f")
+    assert event.source.raw_code == "RELEASED"
+    assert event.occurred_at.utcoffset() == timedelta(hours=1)
+    assert event.reason == "MRN 26DE4Z7Q2M9K1X3B5N"
+
+
+def test_a_hold_keeps_its_reason() -> None:
+    (event,) = run(PARTNER, fixture(PARTNER, "held.json")).events
+    assert event.milestone is Milestone.CUSTOMS_HELD
+    assert event.reason == "customs_documentation"
+    assert event.source.raw_status == "HELD"
+
+
+def test_no_mrn_no_reason() -> None:
+    payload = mutate(with_status("SUBMITTED"), ("declaration", "mrn"), None)
+    (event,) = run(PARTNER, payload).events
+    assert event.reason is None
+
+
+def test_the_table_maps_exactly_the_documented_statuses() -> None:
+    assert set(TABLES[PARTNER].codes) == DOCUMENTED_STATUSES
+
+
+@pytest.mark.parametrize("key", table_keys(PARTNER))
+def test_every_mapped_code(key: str) -> None:
+    (event,) = run(PARTNER, with_status(key)).events
+    assert event.milestone is TABLES[PARTNER].codes[key]
+    assert event.source.raw_code == key
+
+
+def test_unknown_statuses_become_unknown_with_raw_code_kept() -> None:
+    (event,) = run(PARTNER, with_status("LOST_IN_SPACE")).events
+    assert event.milestone is Milestone.UNKNOWN
+    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    assert event.source.raw_code == "LOST_IN_SPACE"
+
+
+def test_other_webhook_types_carry_no_event() -> None:
+    webhook = run(PARTNER, mutate(released(), ("type",), "declaration.created"))
+    assert webhook.events == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("event_id",), DELETE, "event_id"),
+        (("occurred_at",), "2026-11-19T09:15:00", "occurred_at"),
+        (("declaration",), DELETE, "declaration"),
+        (("declaration", "reference"), None, "declaration.reference"),
+        (("declaration", "status"), DELETE, "declaration.status"),
+    ],
+)
+def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
+    assert refused(PARTNER, mutate(released(), path, value)).field == field

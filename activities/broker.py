@@ -51,7 +51,7 @@ class BrokerClient:
             "goods": [
                 {
                     "description": line.description,
-                    "hs_code": line.hs_code,
+                    "hs_code": line.tariff_code,
                     "origin_country": line.origin_country,
                     "quantity": str(line.quantity),
                     "value": line.value.model_dump(mode="json"),

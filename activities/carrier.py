@@ -93,7 +93,7 @@ def easypost_shipment(reference: str, shipment: Shipment) -> dict[str, Any]:
                         "quantity": str(line.quantity),
                         "value": str(line.value.amount),
                         "currency": line.value.currency,
-                        "hs_tariff_number": line.hs_code,
+                        "hs_tariff_number": line.tariff_code,
                         "origin_country": line.origin_country,
                     }
                     for line in shipment.commodities

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from canonical.goods import Package
+from canonical.order import Order
 from canonical.shipment import ServiceLevel, Shipment
 
 
@@ -19,6 +20,8 @@ class AcceptedOrder(BaseModel):
     shipment: Shipment
     sale_order_id: int
     picking_id: int | None
+    order: Order | None = None
+    """The ERP order as read (absent in payloads recorded before it was added)."""
 
 
 class StepInput(BaseModel):

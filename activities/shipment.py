@@ -9,6 +9,7 @@ Business refusals are raised as non-retryable errors; transient failures are ret
 """
 
 import asyncio
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ from activities.models import (
 )
 from activities.odoo import OdooClient, many2one_id
 from activities.tms import TmsClient
+from canonical.order import Order
+from canonical.parties import PartyRole
 from canonical.shipment import Shipment
 from store.tracking import link_tracking
 
@@ -98,7 +101,7 @@ class ShipmentActivities:
                 f"sale order {input.order_ref} is {order['state']}",
                 type="OrderNotConfirmable",
             )
-        shipment = await self._shipment_from_order(order, input)
+        shipment, canonical_order = await self._shipment_from_order(order, input)
         if order["state"] in ("draft", "sent"):
             await odoo.execute_kw("sale.order", "action_confirm", [[order["id"]]])
         pickings = await odoo.search_read(
@@ -116,11 +119,12 @@ class ShipmentActivities:
             shipment=shipment,
             sale_order_id=order["id"],
             picking_id=pickings[0]["id"] if pickings else None,
+            order=canonical_order,
         )
 
     async def _shipment_from_order(
         self, order: dict[str, Any], input: AcceptOrderInput
-    ) -> Shipment:
+    ) -> tuple[Shipment, Order]:
         """Build the canonical shipment from the order; a gap in Odoo's data is a business error."""
         odoo = self._odoo
         company = await odoo.read_one(
@@ -137,7 +141,7 @@ class ShipmentActivities:
         lines = await odoo.read(
             "sale.order.line",
             order["order_line"],
-            ["product_id", "name", "product_uom_qty", "price_subtotal"],
+            ["product_id", "name", "product_uom_qty", "price_unit"],
         )
         product_ids = sorted({many2one_id(line["product_id"]) or 0 for line in lines})
         products = {
@@ -159,22 +163,39 @@ class ShipmentActivities:
             await odoo.read_one("account.incoterms", incoterm_id, ["code"]) if incoterm_id else {}
         )
         currency = order["currency_id"][1] if order["currency_id"] else None
-        try:
-            return Shipment.model_validate(
+        commodities = [_commodity(line, products, countries, currency) for line in lines]
+        data = {
+            "order_ref": input.order_ref,
+            "shipper": _party(partners.get(shipper_id), countries, PartyRole.SHIPPER),
+            "consignee": _party(partners.get(consignee_id), countries, PartyRole.CONSIGNEE),
+            "incoterm": incoterm.get("code"),
+            "incoterm_place": order["incoterm_location"],
+            "currency": currency,
+            "commodities": commodities,
+            "packages": input.packages,
+            "carrier": input.carrier,
+            "service_level": input.service_level,
+            "references": {"sale_order_id": order["id"]},
+        }
+        order_data = {
+            "erp_reference": input.order_ref,
+            "customer_po": order["client_order_ref"],
+            "incoterm": {"code": incoterm.get("code"), "place": order["incoterm_location"]},
+            "lines": [
                 {
-                    "order_ref": input.order_ref,
-                    "shipper": _party(partners.get(shipper_id), countries),
-                    "consignee": _party(partners.get(consignee_id), countries),
-                    "incoterm": incoterm.get("code"),
-                    "incoterm_place": order["incoterm_location"],
-                    "currency": currency,
-                    "commodities": [
-                        _commodity(line, products, countries, currency) for line in lines
-                    ],
-                    "packages": input.packages,
-                    "carrier": input.carrier,
-                    "service_level": input.service_level,
+                    "product_ref": str(many2one_id(line["product_id"])),
+                    "description": c["description"],
+                    "quantity": c["quantity"],
+                    "unit_price": c["unit_value"],
                 }
+                for line, c in zip(lines, commodities, strict=True)
+            ],
+        }
+        try:
+            # Partner data in Python types: validated here, at the boundary, without strictness.
+            return (
+                Shipment.model_validate(data, strict=False),
+                Order.model_validate(order_data, strict=False),
             )
         except ValidationError as err:
             problems = "; ".join(
@@ -330,11 +351,14 @@ class ShipmentActivities:
         )
 
 
-def _party(record: dict[str, Any] | None, countries: dict[int, str]) -> dict[str, Any]:
+def _party(
+    record: dict[str, Any] | None, countries: dict[int, str], role: PartyRole
+) -> dict[str, Any]:
     """A canonical Party (as a dict, validated by the caller) from a res.partner record."""
     record = record or {}
     return {
         "name": record.get("name"),
+        "roles": [role],
         "address": {
             "lines": [line for line in (record.get("street"), record.get("street2")) if line],
             "city": record.get("city"),
@@ -355,10 +379,12 @@ def _commodity(
 ) -> dict[str, Any]:
     """A canonical Commodity (as a dict) from a sale order line and its product."""
     product = products.get(many2one_id(line["product_id"]) or 0, {})
+    hs_code = (product.get("hs_code") or "").replace(".", "").replace(" ", "")
     return {
         "description": line["name"],
-        "hs_code": product.get("hs_code"),
+        "quantity": Decimal(str(line["product_uom_qty"])),
+        "unit": "C62",
+        "unit_value": {"amount": Decimal(str(line["price_unit"])), "currency": currency},
+        "hs6": hs_code[:6] or None,
         "origin_country": countries.get(many2one_id(product.get("country_of_origin")) or 0),
-        "quantity": str(line["product_uom_qty"]),
-        "value": {"amount": str(line["price_subtotal"]), "currency": currency},
     }

@@ -104,7 +104,7 @@ def summary(status: dict[str, Any]) -> str:
     if status["stage"] == Stage.INVOICED:
         return (
             f"{status['shipment_id']} invoiced: {refs['invoice_name']}, tracking "
-            f"{refs['tracking_number']}, {len(status['milestones'])} milestones"
+            f"{refs['tracking_number']}, {len(status['events'])} events"
         )
     return f"{status['shipment_id']} {status['stage']}: {status.get('rejection')}"
 

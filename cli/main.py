@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -83,11 +84,48 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"  {reached['at']}  {reached['stage']}")
     for key, value in refs.items():
         print(f"  {key:<20} {value}")
-    for event in body["milestones"]:
-        print(f"  {event['occurred_at']}  {event['milestone']:<18} {event['partner']}")
+    for event in body["events"]:
+        kind = "" if event["classifier"] == "ACTUAL" else f" ({event['classifier'].lower()})"
+        print(
+            f"  {event['occurred_at']}  {event['milestone']:<18} {event['source']['partner']}{kind}"
+        )
     if body.get("rejection"):
         print(f"  rejected: {body['rejection']}")
     print(f"  {body['ui_url']}")
+    return 0
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    """Print the canonical events of one partner payload as JSON lines."""
+    from datetime import UTC, datetime
+
+    from canonical.dialects import PARTNERS, MalformedPayload, UnknownPartner, normalize
+
+    try:
+        body = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as err:
+        return fail(f"cannot read {args.file}: {err.strerror}", 2)
+    try:
+        normalized = normalize(args.partner, body, received_at=datetime.now(UTC))
+    except UnknownPartner:
+        return fail(f"unknown partner {args.partner!r} (one of: {', '.join(PARTNERS)})", 2)
+    except MalformedPayload as err:
+        return fail(f"cannot normalize {args.file}: {err}", 2)
+    for event in normalized.events:
+        print(event.model_dump_json())
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write (or with --check, verify) the JSON Schema files of the canonical model."""
+    from canonical.schema import stale_files, write_schemas
+
+    directory = Path(args.out)
+    if args.check:
+        stale = stale_files(directory)
+        return fail(f"stale schema files in {directory}: {', '.join(stale)}") if stale else 0
+    changed = write_schemas(directory)
+    print(f"{len(changed)} schema file(s) written to {directory}" if changed else "up to date")
     return 0
 
 
@@ -101,10 +139,24 @@ def parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="show a shipment")
     status.add_argument("shipment_id", help="e.g. shipment-S00001")
     status.add_argument("--json", action="store_true", help="print the raw JSON")
+    normalize = commands.add_parser(
+        "normalize", help="print the canonical events of a partner payload (JSON lines)"
+    )
+    normalize.add_argument("--partner", required=True, help="easypost, dhl, dcsa, …")
+    normalize.add_argument("file", help="the payload file, or - for standard input")
+    schema = commands.add_parser("schema", help="write the canonical model's JSON Schema")
+    schema.add_argument("--out", default="docs/schema", help="directory (default docs/schema)")
+    schema.add_argument("--check", action="store_true", help="fail if the files are stale")
     return root
 
 
-COMMANDS = {"up": cmd_up, "demo": cmd_demo, "status": cmd_status}
+COMMANDS = {
+    "up": cmd_up,
+    "demo": cmd_demo,
+    "status": cmd_status,
+    "normalize": cmd_normalize,
+    "schema": cmd_schema,
+}
 
 
 def main() -> None:

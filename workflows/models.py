@@ -6,8 +6,8 @@ from pydantic import BaseModel, Field
 from temporalio.common import SearchAttributeKey
 
 from canonical.codes import OrderRef
+from canonical.events import ShipmentEvent
 from canonical.goods import Package
-from canonical.milestones import MilestoneEvent
 from canonical.shipment import References, ServiceLevel, Shipment, Stage
 
 TASK_QUEUE = "borderflow-shipments"
@@ -43,6 +43,7 @@ class ShipmentStatus(BaseModel):
     stage: Stage
     stages: list[StageReached]
     references: References
-    milestones: list[MilestoneEvent]
+    events: list[ShipmentEvent]
+    """The timeline: every distinct event received, in arrival order."""
     shipment: Shipment | None = None
     rejection: str | None = None

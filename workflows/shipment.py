@@ -6,9 +6,12 @@ release milestone) → delivery (wait for DELIVERED with proof of delivery) → 
 post the Odoo invoice, notify finance) → invoiced.
 
 Guarantees:
-- Milestones arrive as ``milestone`` signals and are recorded once per
-  ``(partner, partner_event_id)``, in arrival order, whatever stage the shipment is in; a wait
-  is satisfied by a milestone that arrived before the wait began.
+- Partner events arrive as ``event`` signals (canonical ``ShipmentEvent``s) and are recorded
+  once per ``event_id``, in arrival order, whatever stage the shipment is in; a wait is
+  satisfied by an event that arrived before the wait began. Only ACTUAL events that no later
+  event retracted satisfy a wait; ESTIMATED and PLANNED ones are kept on the timeline only.
+- Histories recorded before the ``canonical-v2`` patch replay unchanged (see
+  ``workflows/legacy.py``).
 - An order that cannot ship (unknown, cancelled, incomplete in Odoo) ends the workflow in
   stage ``rejected`` with the reason, not as a failure.
 - Deterministic: no I/O, clock or randomness here; time comes from ``workflow.now()``.
@@ -22,6 +25,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.models import (
+        AcceptedOrder,
         AcceptOrderInput,
         FileCustomsInput,
         NotifyFinanceInput,
@@ -30,8 +34,10 @@ with workflow.unsafe.imports_passed_through():
         StepInput,
     )
     from activities.shipment import ShipmentActivities
-    from canonical.milestones import Milestone, MilestoneEvent
+    from canonical.events import EventClassifier, ShipmentEvent
+    from canonical.milestones import Milestone
     from canonical.shipment import References, Shipment, Stage, shipment_id_for
+    from workflows.legacy import CANONICAL_V2, AcceptedOrderV1, MilestoneEventV1
     from workflows.models import (
         ORDER_REF,
         SHIPMENT_STATUS,
@@ -61,26 +67,15 @@ class ShipmentWorkflow:
         self._stages: list[StageReached] = []
         self._references = References()
         self._shipment: Shipment | None = None
-        self._milestones: list[MilestoneEvent] = []
-        self._seen: set[tuple[str, str]] = set()
+        self._events: list[ShipmentEvent] = []
+        self._seen: set[str] = set()
         self._rejection: str | None = None
 
     @workflow.run
     async def run(self, input: ShipmentInput) -> ShipmentStatus:
         self._reach(Stage.ACCEPT)
         try:
-            accepted = await workflow.execute_activity_method(
-                ShipmentActivities.accept_order,
-                AcceptOrderInput(
-                    order_ref=input.order_ref,
-                    carrier=input.carrier,
-                    service_level=input.service_level,
-                    packages=input.packages,
-                ),
-                summary=f"read and confirm sale order {input.order_ref}",
-                start_to_close_timeout=PARTNER_TIMEOUT,
-                retry_policy=PARTNER_RETRY,
-            )
+            accepted = await self._accept(input)
         except ActivityError as err:
             if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
                 self._rejection = err.cause.message
@@ -174,13 +169,37 @@ class ShipmentWorkflow:
         self._reach(Stage.INVOICED)
         return self.status()
 
+    async def _accept(self, input: ShipmentInput) -> AcceptedOrder:
+        accept = AcceptOrderInput(
+            order_ref=input.order_ref,
+            carrier=input.carrier,
+            service_level=input.service_level,
+            packages=input.packages,
+        )
+        summary = f"read and confirm sale order {input.order_ref}"
+        if workflow.patched(CANONICAL_V2):
+            return await workflow.execute_activity_method(
+                ShipmentActivities.accept_order, accept, summary=summary,
+                start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,
+            )  # fmt: skip
+        legacy = await workflow.execute_activity(
+            "accept_order", accept, result_type=AcceptedOrderV1, summary=summary,
+            start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,
+        )  # fmt: skip
+        return legacy.upgrade()
+
     @workflow.signal
-    def milestone(self, event: MilestoneEvent) -> None:
-        """Record a partner milestone once; redeliveries of the same event are ignored."""
-        if event.key in self._seen:
+    def event(self, event: ShipmentEvent) -> None:
+        """Record a partner event once; redeliveries (same ``event_id``) are ignored."""
+        if event.event_id in self._seen:
             return
-        self._seen.add(event.key)
-        self._milestones.append(event)
+        self._seen.add(event.event_id)
+        self._events.append(event)
+
+    @workflow.signal
+    def milestone(self, milestone: MilestoneEventV1) -> None:
+        """Version 1 of ``event``, still accepted from old histories and old senders."""
+        self.event(milestone.upgrade(recorded_at=workflow.now()))
 
     @workflow.query
     def status(self) -> ShipmentStatus:
@@ -190,21 +209,30 @@ class ShipmentWorkflow:
             stage=self._stage,
             stages=list(self._stages),
             references=self._references,
-            milestones=list(self._milestones),
+            events=list(self._events),
             shipment=self._shipment,
             rejection=self._rejection,
         )
 
     # -- helpers --------------------------------------------------------------------------
 
+    def _actual_events(self) -> list[ShipmentEvent]:
+        """Events that happened and stand: ACTUAL, and not retracted by a later event."""
+        retracted = {e.retracts_event_id for e in self._events if e.retracts_event_id}
+        return [
+            e for e in self._events
+            if e.classifier is EventClassifier.ACTUAL and e.event_id not in retracted
+            and e.retracts_event_id is None
+        ]  # fmt: skip
+
     def _has(self, milestone: Milestone) -> bool:
-        return any(event.milestone == milestone for event in self._milestones)
+        return any(event.milestone == milestone for event in self._actual_events())
 
     def _delivered_with_proof(self) -> bool:
         return any(
             event.milestone in (Milestone.DELIVERED, Milestone.POD_RECEIVED)
             and event.proof_of_delivery is not None
-            for event in self._milestones
+            for event in self._actual_events()
         )
 
     def _refer(self, **references: object) -> None:

@@ -61,9 +61,11 @@ async def test_accept_builds_the_shipment_from_odoo_and_confirms_once(partners: 
     assert shipment.consignee.address.country == "US"
     assert shipment.incoterm is Incoterm.CIP
     (line,) = shipment.commodities
-    assert (line.hs_code, line.origin_country) == ("847130", "CN")
+    assert (line.hs6, line.origin_country, line.unit) == ("847130", "CN", "C62")
     assert line.value.amount == Decimal("1798") and line.value.currency == "EUR"
     assert first.picking_id is not None
+    assert first.order is not None and first.order.erp_reference == order_ref
+    assert first.order.lines[0].unit_price.amount == Decimal("899")
     confirms = await partners.calls("action_confirm")
     assert len(confirms) == 1
 
@@ -87,7 +89,7 @@ async def test_accept_names_what_odoo_lacks_and_confirms_nothing(partners: Partn
     with pytest.raises(ApplicationError) as caught:
         await ActivityEnvironment().run(partners.activities.accept_order, accept_input(order_ref))
     assert caught.value.non_retryable and caught.value.type == "InvalidOrder"
-    for field in ("incoterm", "commodities.0.hs_code", "commodities.0.origin_country"):
+    for field in ("incoterm", "commodities.0.hs6", "commodities.0.origin_country"):
         assert field in caught.value.message
     assert await partners.calls("action_confirm") == []
 

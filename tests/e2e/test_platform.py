@@ -120,10 +120,10 @@ def test_a_shipment_started_over_http_is_invoiced_exactly_once(platform: Platfor
 
     status = follow(platform.api_url, shipment_id)
     assert status["stage"] == "invoiced", status
-    milestones = [m["milestone"] for m in status["milestones"]]
+    milestones = [e["milestone"] for e in status["events"]]
     assert {"CUSTOMS_RELEASED", "DELIVERED"} <= set(milestones)
     assert len(milestones) == len(
-        {(m["partner"], m["partner_event_id"]) for m in status["milestones"]}
+        {(e["source"]["partner"], e["dedupe_key"]) for e in status["events"]}
     )
     refs = status["references"]
 

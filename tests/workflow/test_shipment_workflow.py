@@ -5,6 +5,7 @@ against the simulators elsewhere. Here: stage order, milestone waits and dedupli
 rejection, and that each side effect is asked for exactly once.
 """
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -32,37 +33,41 @@ from activities.models import (
     StepInput,
     TransportOrderRef,
 )
-from canonical.milestones import Milestone, MilestoneEvent, ProofOfDelivery
+from canonical.events import EventClassifier, EventSource, ShipmentEvent, event_id_for
+from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import Shipment, Stage
 from workflows.client import register_search_attributes
+from workflows.legacy import MilestoneEventV1
 from workflows.models import ShipmentInput, ShipmentStatus
 from workflows.shipment import ShipmentWorkflow
 
-SHIPMENT = Shipment.model_validate(
-    {
-        "order_ref": "S00001",
-        "shipper": {
-            "name": "Borderflow Demo GmbH",
-            "address": {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "country": "DE"},
-        },
-        "consignee": {
-            "name": "Acme Inc.",
-            "address": {"lines": ["1 Main St"], "city": "Boston", "country": "US"},
-        },
-        "incoterm": "DAP",
-        "currency": "EUR",
-        "commodities": [
-            {
-                "description": "Laptop",
-                "hs_code": "847130",
-                "origin_country": "CN",
-                "quantity": "2",
-                "value": {"amount": "1798", "currency": "EUR"},
-            }
-        ],
-        "packages": [{"weight_kg": "2.5", "length_cm": 40, "width_cm": 30, "height_cm": 20}],
-        "carrier": "easypost",
-    }
+SHIPMENT = Shipment.model_validate_json(
+    json.dumps(
+        {
+            "order_ref": "S00001",
+            "shipper": {
+                "name": "Borderflow Demo GmbH",
+                "address": {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "country": "DE"},
+            },
+            "consignee": {
+                "name": "Acme Inc.",
+                "address": {"lines": ["1 Main St"], "city": "Boston", "country": "US"},
+            },
+            "incoterm": "DAP",
+            "currency": "EUR",
+            "commodities": [
+                {
+                    "description": "Laptop",
+                    "hs6": "847130",
+                    "origin_country": "CN",
+                    "quantity": "2",
+                    "unit_value": {"amount": "899", "currency": "EUR"},
+                }
+            ],
+            "packages": [{"weight_kg": "2.5", "length_cm": 40, "width_cm": 30, "height_cm": 20}],
+            "carrier": "easypost",
+        }
+    )
 )
 
 
@@ -143,13 +148,24 @@ async def env(temporal_test_server: str) -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-def milestone(kind: Milestone, event_id: str, **extra: object) -> MilestoneEvent:
-    return MilestoneEvent(
+def event(
+    kind: Milestone,
+    event_id: str,
+    *,
+    partner: str = "easypost",
+    classifier: EventClassifier = EventClassifier.ACTUAL,
+    **extra: object,
+) -> ShipmentEvent:
+    moment = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    return ShipmentEvent(
+        event_id=event_id_for(partner, event_id),
+        dedupe_key=event_id,
         milestone=kind,
-        occurred_at=datetime(2026, 11, 20, 10, tzinfo=UTC),
-        partner="easypost",
-        partner_event_id=event_id,
-        **extra,
+        classifier=classifier,
+        occurred_at=moment,
+        recorded_at=moment,
+        source=EventSource(partner=partner, partner_event_id=event_id),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -179,20 +195,18 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     ):
         handle = await start(env, "S00001")
         # Delivery news may come before customs news: it must be kept, not lost.
-        delivered = milestone(
+        delivered = event(
             Milestone.DELIVERED, "evt_3", proof_of_delivery=ProofOfDelivery(signed_by="J. SMITH")
         )
-        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
-        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.PICKED_UP, "evt_1"))
-        await handle.signal(ShipmentWorkflow.milestone, delivered)
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "evt_1"))
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "evt_1"))
+        await handle.signal(ShipmentWorkflow.event, delivered)
         await env.sleep(timedelta(days=3))  # nothing moves without customs release
         assert await stage_of(handle) == Stage.CUSTOMS
 
-        released = milestone(Milestone.CUSTOMS_RELEASED, "bev_1").model_copy(
-            update={"partner": "broker"}
-        )
-        await handle.signal(ShipmentWorkflow.milestone, released)
-        await handle.signal(ShipmentWorkflow.milestone, released)
+        released = event(Milestone.CUSTOMS_RELEASED, "bev_1", partner="broker")
+        await handle.signal(ShipmentWorkflow.event, released)
+        await handle.signal(ShipmentWorkflow.event, released)
         result: ShipmentStatus = await handle.result()
 
     assert result.stage == Stage.INVOICED
@@ -204,7 +218,7 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
         Stage.INVOICE,
         Stage.INVOICED,
     ]
-    assert [m.partner_event_id for m in result.milestones] == ["evt_1", "evt_3", "bev_1"]
+    assert [e.dedupe_key for e in result.events] == ["evt_1", "evt_3", "bev_1"]
     refs = result.references
     assert (refs.sale_order_id, refs.picking_id, refs.transport_order_id) == (7, 11, "TO-000001")
     assert (refs.tracking_number, refs.declaration_id) == ("EZ1", "DEC-000001")
@@ -224,16 +238,14 @@ async def test_delivery_without_proof_does_not_release_the_invoice(
         activities=stand_ins.all(),
     ):
         handle = await start(env, "S00002")
-        await handle.signal(
-            ShipmentWorkflow.milestone, milestone(Milestone.CUSTOMS_RELEASED, "bev_9")
-        )
-        await handle.signal(ShipmentWorkflow.milestone, milestone(Milestone.DELIVERED, "evt_9"))
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "bev_9"))
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.DELIVERED, "evt_9"))
         await env.sleep(timedelta(days=10))
         assert await stage_of(handle) == Stage.DELIVERY
         assert stand_ins.calls["release_invoice"] == 0
         await handle.signal(
-            ShipmentWorkflow.milestone,
-            milestone(
+            ShipmentWorkflow.event,
+            event(
                 Milestone.POD_RECEIVED,
                 "evt_10",
                 proof_of_delivery=ProofOfDelivery(signed_by="R. ROE"),
@@ -259,3 +271,79 @@ async def test_an_order_that_cannot_ship_is_rejected_with_the_reason(
     assert result.stage == Stage.REJECTED
     assert "S-REJECT not found" in (result.rejection or "")
     assert stand_ins.calls == Counter({"accept_order": 1})
+
+
+async def test_estimates_and_retracted_events_do_not_move_the_shipment(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities()
+    async with Worker(
+        env.client,
+        task_queue="test-shipments",
+        workflows=[ShipmentWorkflow],
+        activities=stand_ins.all(),
+    ):
+        handle = await start(env, "S00003")
+        proof = ProofOfDelivery(signed_by="J. SMITH")
+        # An estimate of release, then an actual release that the broker withdraws.
+        await handle.signal(
+            ShipmentWorkflow.event,
+            event(Milestone.CUSTOMS_RELEASED, "est-1", classifier=EventClassifier.ESTIMATED),
+        )
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "act-1"))
+        await handle.signal(
+            ShipmentWorkflow.event,
+            event(
+                Milestone.CUSTOMS_HELD,
+                "retract-1",
+                retracts_event_id=event_id_for("easypost", "act-1"),
+            ),
+        )
+        await env.sleep(timedelta(days=2))
+        assert await stage_of(handle) == Stage.CUSTOMS
+        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "act-2"))
+        await handle.signal(
+            ShipmentWorkflow.event,
+            event(
+                Milestone.DELIVERED,
+                "d-est",
+                classifier=EventClassifier.PLANNED,
+                proof_of_delivery=proof,
+            ),
+        )
+        await env.sleep(timedelta(days=2))
+        assert await stage_of(handle) == Stage.DELIVERY
+        await handle.signal(
+            ShipmentWorkflow.event, event(Milestone.DELIVERED, "d-1", proof_of_delivery=proof)
+        )
+        result: ShipmentStatus = await handle.result()
+    assert result.stage == Stage.INVOICED
+    assert len(result.events) == 6  # every event stays on the timeline
+
+
+async def test_version_1_milestone_signals_are_still_understood(env: WorkflowEnvironment) -> None:
+    stand_ins = StandInActivities()
+    async with Worker(
+        env.client,
+        task_queue="test-shipments",
+        workflows=[ShipmentWorkflow],
+        activities=stand_ins.all(),
+    ):
+        handle = await start(env, "S00004")
+        for body in (
+            {"milestone": "CUSTOMS_RELEASED", "partner": "broker", "partner_event_id": "b1"},
+            {
+                "milestone": "DELIVERED",
+                "partner": "easypost",
+                "partner_event_id": "e1",
+                "proof_of_delivery": {"signed_by": "J. SMITH"},
+            },
+        ):
+            v1 = MilestoneEventV1.model_validate({**body, "occurred_at": "2026-11-20T10:00:00Z"})
+            await handle.signal(ShipmentWorkflow.milestone, v1)
+        result: ShipmentStatus = await handle.result()
+    assert result.stage == Stage.INVOICED
+    assert [e.event_id for e in result.events] == [
+        event_id_for("broker", "b1"),
+        event_id_for("easypost", "e1"),
+    ]

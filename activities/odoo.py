@@ -1,38 +1,30 @@
-"""Odoo client over the external JSON-RPC API (``/jsonrpc``, ``execute_kw``), Odoo 16–18.
+"""Odoo client: ORM calls over JSON-RPC (Odoo 16–18) or JSON-2 (Odoo ≥ 19).
 
-Odoo answers every JSON-RPC call with HTTP 200; failures are in ``error.data.name``, the
-qualified name of the server-side exception. We classify by that name, never by code:
-validation, user, access and missing-record errors are business errors (retrying cannot fix
-them); everything else, HTTP failures and transport errors included, is retried.
+The transport is a setting (``jsonrpc``, ``json2``) or ``auto``: detected once from
+``/web/version`` (JSON-2 from major version 19, when an API key is configured).
 
 Odoo has no idempotency keys, so callers make writes safe to repeat by searching before they
-create and by checking a record's state before calling an ``action_*`` method.
+create and by checking a record's state before calling an ``action_*`` method. Empty values
+(Odoo's ``false``) read as ``None`` here; many2one values stay ``[id, "name"]`` (see
+:func:`many2one_id`).
 """
 
-import itertools
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
 
-from activities.errors import business_error, new_http_client, raise_for_status, transient_error
+from activities.errors import business_error, new_http_client
+from activities.odoo_errors import PARTNER
+from activities.odoo_transports import Json2, JsonRpc, OdooTransport
 
-PARTNER = "odoo"
-
-BUSINESS_EXCEPTIONS = frozenset(
-    {
-        "odoo.exceptions.ValidationError",
-        "odoo.exceptions.UserError",
-        "odoo.exceptions.AccessError",
-        "odoo.exceptions.AccessDenied",
-        "odoo.exceptions.MissingError",
-        "odoo.exceptions.RedirectWarning",
-    }
-)
+TransportName = Literal["auto", "jsonrpc", "json2"]
+JSON2_SINCE = 19
 
 
 class OdooClient:
-    """Authenticated ``execute_kw`` calls against one Odoo database."""
+    """ORM calls against one Odoo database."""
 
     def __init__(
         self,
@@ -41,62 +33,54 @@ class OdooClient:
         login: str,
         password: SecretStr,
         *,
+        api_key: SecretStr | None = None,
+        transport: TransportName = "auto",
         timeout_s: float = 20.0,
         http: httpx.AsyncClient | None = None,
     ) -> None:
         self._db = database
         self._login = login
         self._password = password
+        self._api_key = api_key
+        self._wanted: TransportName = transport
         self._http = http or new_http_client(url, timeout_s=timeout_s)
-        self._uid: int | None = None
-        self._ids = itertools.count(1)
+        self._transport: OdooTransport | None = None
+        self._choosing = asyncio.Lock()
+        self.transport_name: str | None = None
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _call(self, service: str, method: str, args: list[Any]) -> Any:
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": next(self._ids),
-            "params": {"service": service, "method": method, "args": args},
-        }
-        response = await self._http.post("/jsonrpc", json=payload)
-        raise_for_status(PARTNER, response, response.text[:200])
-        body = response.json()
-        error = body.get("error")
-        if error is not None:
-            data = error.get("data") or {}
-            name = data.get("name") or "unknown"
-            message = data.get("message") or error.get("message") or "Odoo error"
-            if name in BUSINESS_EXCEPTIONS:
-                raise business_error(PARTNER, f"{message} ({name})", type=name.rsplit(".", 1)[-1])
-            raise transient_error(PARTNER, f"{message} ({name})")
-        return body.get("result")
+    async def transport(self) -> OdooTransport:
+        async with self._choosing:
+            if self._transport is None:
+                name = self._wanted
+                if name == "auto":
+                    name = "json2" if await self._serves_json2() else "jsonrpc"
+                if name == "json2":
+                    if self._api_key is None:
+                        raise business_error(PARTNER, "JSON-2 needs an API key (settings)",
+                                             type="AccessDenied")  # fmt: skip
+                    self._transport = Json2(self._http, self._db, self._api_key)
+                else:
+                    self._transport = JsonRpc(self._http, self._db, self._login, self._password)
+                self.transport_name = name
+            return self._transport
 
-    async def uid(self) -> int:
-        """Log in once per client; a refused login is a business error (fix the settings)."""
-        if self._uid is None:
-            uid = await self._call(
-                "common",
-                "authenticate",
-                [self._db, self._login, self._password.get_secret_value(), {}],
-            )
-            if isinstance(uid, bool) or not isinstance(uid, int):
-                raise business_error(
-                    PARTNER, f"login refused for {self._login!r}", type="AccessDenied"
-                )
-            self._uid = uid
-        return self._uid
+    async def _serves_json2(self) -> bool:
+        if self._api_key is None:
+            return False
+        response = await self._http.get("/web/version")
+        if response.status_code != 200:
+            return False
+        info = response.json().get("version_info") or [0]
+        return isinstance(info[0], int) and info[0] >= JSON2_SINCE
 
-    async def execute_kw(
-        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+    async def call(
+        self, model: str, method: str, ids: list[int] | None = None, **named: Any
     ) -> Any:
-        uid = await self.uid()
-        secret = self._password.get_secret_value()
-        return await self._call(
-            "object", "execute_kw", [self._db, uid, secret, model, method, args, kwargs or {}]
-        )
+        """Any public ORM or business method, e.g. ``call("sale.order", "action_confirm", [7])``."""
+        return await (await self.transport()).call(model, method, ids, named)
 
     async def search_read(
         self,
@@ -107,36 +91,31 @@ class OdooClient:
         limit: int | None = None,
         order: str | None = None,
     ) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"fields": fields}
+        named: dict[str, Any] = {"domain": domain, "fields": fields}
         if limit is not None:
-            kwargs["limit"] = limit
+            named["limit"] = limit
         if order is not None:
-            kwargs["order"] = order
-        records: list[dict[str, Any]] = await self.execute_kw(
-            model, "search_read", [domain], kwargs
-        )
+            named["order"] = order
+        records: list[dict[str, Any]] = await self.call(model, "search_read", **named)
         return [clean(record) for record in records]
 
     async def read(self, model: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = await self.execute_kw(
-            model, "read", [ids], {"fields": fields}
-        )
+        records: list[dict[str, Any]] = await self.call(model, "read", ids, fields=fields)
         return [clean(record) for record in records]
 
     async def read_one(self, model: str, record_id: int, fields: list[str]) -> dict[str, Any]:
         records = await self.read(model, [record_id], fields)
         if not records:
-            raise business_error(
-                PARTNER, f"{model} {record_id} does not exist", type="MissingError"
-            )
+            raise business_error(PARTNER, f"{model} {record_id} does not exist",
+                                 type="MissingError")  # fmt: skip
         return records[0]
 
     async def create(self, model: str, values: dict[str, Any]) -> int:
-        record_id: int = await self.execute_kw(model, "create", [values])
-        return record_id
+        created = await self.call(model, "create", vals_list=[values])
+        return int(created[0] if isinstance(created, list) else created)
 
     async def write(self, model: str, ids: list[int], values: dict[str, Any]) -> None:
-        await self.execute_kw(model, "write", [ids, values])
+        await self.call(model, "write", ids, vals=values)
 
 
 def clean(record: dict[str, Any]) -> dict[str, Any]:

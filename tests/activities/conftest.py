@@ -24,6 +24,7 @@ SECRETS = {
     "broker_api_key": "broker-key",
     "easypost_webhook_secret": "easypost-secret",
     "broker_webhook_secret": "broker-secret",
+    "dhl_api_key": "dhl-key",
 }
 
 
@@ -31,7 +32,8 @@ SECRETS = {
 async def partners(tmp_path: Path) -> AsyncIterator[Partners]:
     settings = SimulatorSettings(
         sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-        sim_finance_port=0, api_url="http://127.0.0.1:9",  # nobody listens: stories stay out
+        sim_finance_port=0, sim_dhl_port=0,
+        api_url="http://127.0.0.1:9",  # nobody listens: webhooks stay out of these tests
         sim_time_scale=3600, **{k: SecretStr(v) for k, v in SECRETS.items()},
     )  # fmt: skip
     sims = await start_simulators(settings)

@@ -1,0 +1,38 @@
+"""The carrier port: what Borderflow needs from any carrier, whatever its API looks like.
+
+Every adapter guarantees:
+- ``book`` is idempotent for one ``reference``: a repeat returns the same booking (by an
+  ``Idempotency-Key`` where the carrier honours one, else by searching its bookings for the
+  reference before creating);
+- ``cancel`` is repeat-safe (cancelling a cancelled booking succeeds);
+- a refusal (bad address, booking rejected, too late to cancel) is a non-retryable
+  ``ApplicationError``; outages, 5xx, 429 (with its Retry-After) and timeouts are retryable;
+- ``track`` returns canonical events through the carrier's dialect normalizer, so a poll and a
+  webhook carrying the same scan produce the same ``event_id``.
+"""
+
+from datetime import datetime
+from typing import Protocol
+
+from canonical.booking import CarrierBooking
+from canonical.documents import Document
+from canonical.events import ShipmentEvent
+from canonical.shipment import Shipment
+
+
+class CarrierPort(Protocol):
+    name: str
+
+    async def book(
+        self, reference: str, shipment: Shipment, *, idempotency_key: str
+    ) -> CarrierBooking: ...
+
+    async def cancel(self, booking: CarrierBooking) -> None: ...
+
+    async def label(self, booking: CarrierBooking) -> Document: ...
+
+    async def track(
+        self, booking: CarrierBooking, *, received_at: datetime
+    ) -> list[ShipmentEvent]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,4 +1,4 @@
-"""Start and stop all five partner simulators in the current event loop.
+"""Start and stop all six partner simulators in the current event loop.
 
 :func:`start_simulators` binds every app (port ``0`` picks a free port) and returns a
 :class:`RunningSimulators` with the bound base URLs. :meth:`RunningSimulators.close` shuts
@@ -14,6 +14,7 @@ from types import TracebackType
 from aiohttp import web
 
 from simulators.broker import create_broker_app
+from simulators.carrier_dhl import create_dhl_app
 from simulators.carrier_easypost import create_carrier_app
 from simulators.finance import create_finance_app
 from simulators.odoo import create_odoo_app
@@ -34,16 +35,21 @@ class RunningSimulators:
     carrier_url: str
     broker_url: str
     finance_url: str
+    dhl_url: str
     _runners: list[web.AppRunner] = field(default_factory=list, repr=False)
 
     def urls(self) -> dict[str, str]:
-        """``{"odoo": url, "tms": url, "carrier": url, "broker": url, "finance": url}``."""
+        """``{"odoo", "tms", "carrier", "broker", "finance", "dhl"}`` → base URL.
+
+        ``carrier`` is the EasyPost-style carrier, ``dhl`` the DHL-style one.
+        """
         return {
             "odoo": self.odoo_url,
             "tms": self.tms_url,
             "carrier": self.carrier_url,
             "broker": self.broker_url,
             "finance": self.finance_url,
+            "dhl": self.dhl_url,
         }
 
     async def close(self) -> None:
@@ -92,7 +98,7 @@ async def _serve(app: web.Application, host: str, port: int, runners: list[web.A
 
 
 async def start_simulators(settings: SimulatorSettings) -> RunningSimulators:
-    """Serve Odoo, TMS, carrier, broker and finance on ``settings.sim_host``."""
+    """Serve Odoo, TMS, both carriers, broker and finance on ``settings.sim_host``."""
     host = settings.sim_host
     runners: list[web.AppRunner] = []
     try:
@@ -102,7 +108,13 @@ async def start_simulators(settings: SimulatorSettings) -> RunningSimulators:
             create_carrier_app(settings), host, settings.sim_carrier_port, runners
         )
         broker = await _serve(create_broker_app(settings), host, settings.sim_broker_port, runners)
-        finance = await _serve(create_finance_app(), host, settings.sim_finance_port, runners)
+        finance = await _serve(
+            create_finance_app(settings.faults_for("finance")),
+            host,
+            settings.sim_finance_port,
+            runners,
+        )
+        dhl = await _serve(create_dhl_app(settings), host, settings.sim_dhl_port, runners)
     except BaseException:
         await _cleanup(runners)
         raise
@@ -112,5 +124,6 @@ async def start_simulators(settings: SimulatorSettings) -> RunningSimulators:
         carrier_url=carrier,
         broker_url=broker,
         finance_url=finance,
+        dhl_url=dhl,
         _runners=runners,
     )

@@ -1,8 +1,11 @@
 """EasyPost-style Shipment/Tracker/Event objects and the tracking story.
 
-Pure state transitions, no I/O: :class:`CarrierState` owns shipments and trackers and
-:meth:`CarrierState.advance` applies one story step, returning the ``tracker.updated`` Event
-to deliver. Every datetime is ISO 8601 with an explicit offset.
+Pure state transitions, no I/O: :class:`CarrierState` owns shipments and trackers,
+:meth:`CarrierState.next_step` says what happens next (``None`` once delivered or refunded)
+and :meth:`CarrierState.advance` applies one story step, returning the ``tracker.updated``
+Event to deliver. A refund (``refund_status: "submitted"``) cancels the label: the story
+stops. :meth:`CarrierState.dump`/:meth:`CarrierState.load` carry everything across a
+restart. Every datetime is ISO 8601 with an explicit offset.
 """
 
 import copy
@@ -124,10 +127,45 @@ class CarrierState:
                 "label_file_type": "image/png",
             },
             "tracker": copy.deepcopy(tracker),
+            "refund_status": None,
         }
         self.shipments[shipment_id] = shipment
         self.trackers[tracker["id"]] = tracker
         return shipment
+
+    def next_step(self, shipment_id: str) -> StoryStep | None:
+        """The story step still to come for the shipment, or ``None`` (done or refunded)."""
+        shipment = self.shipments[shipment_id]
+        done = len(self.trackers[shipment["tracker"]["id"]]["tracking_details"])
+        if shipment["refund_status"] is not None or done >= len(STORY):
+            return None
+        return STORY[done]
+
+    def unfinished(self) -> list[str]:
+        """Shipments whose story has steps left, in purchase order."""
+        return [sid for sid in self.shipments if self.next_step(sid) is not None]
+
+    def refund(self, shipment_id: str) -> dict[str, Any]:
+        """Mark the label refunded (``submitted``; repeat-safe) and return the shipment."""
+        shipment = self.shipments[shipment_id]
+        if shipment["refund_status"] is None:
+            shipment["refund_status"] = "submitted"
+            shipment["updated_at"] = iso_now()
+        return shipment
+
+    def dump(self) -> dict[str, Any]:
+        """Everything as JSON-ready data."""
+        return {
+            "shipments": self.shipments,
+            "trackers": self.trackers,
+            "tracking_seq": self._tracking_seq,
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the state with :meth:`dump`'s data."""
+        self.shipments = data["shipments"]
+        self.trackers = data["trackers"]
+        self._tracking_seq = int(data["tracking_seq"])
 
     def advance(self, shipment_id: str, step: StoryStep) -> dict[str, Any]:
         """Apply ``step`` to the shipment's tracker and return the ``tracker.updated`` Event.

@@ -4,8 +4,11 @@
 ``200 ok`` (text/plain), or ``400`` with ``invalid_payload`` / ``no_text`` /
 ``invalid_blocks``. A repeated ``Idempotency-Key`` is acknowledged (200 ok) and not stored
 twice, whatever its body. No authentication (Slack webhook URLs are the secret).
+Injected faults answer like Slack does: plain text (``rate_limited`` with ``Retry-After``,
+``service_unavailable``, …) with the injected status.
 Test helpers: ``GET /_sim/messages`` lists what was stored, oldest first, as
-``{"received_at", "idempotency_key", "message"}`` where ``message`` is the JSON received.
+``{"received_at", "idempotency_key", "message"}`` where ``message`` is the JSON received;
+``/_sim/faults``.
 """
 
 import json
@@ -15,6 +18,8 @@ from typing import Any
 from aiohttp import web
 
 from simulators.clock import iso_now
+from simulators.fault_http import fault_middleware, install_fault_routes, phrase
+from simulators.faults import Faults, FaultState
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +35,14 @@ class FinanceState:
 STATE_KEY = web.AppKey("finance_state", FinanceState)
 
 
-def _slack_error(code: str) -> web.Response:
-    return web.Response(status=400, text=code, content_type="text/plain")
+def _slack_error(code: str, status: int = 400) -> web.Response:
+    return web.Response(status=status, text=code, content_type="text/plain")
+
+
+def slack_failure(request: web.Request, status: int, message: str) -> web.Response:
+    """An injected failure as Slack answers it: a plain-text error code."""
+    code = "rate_limited" if status == 429 else phrase(status).lower().replace(" ", "_")
+    return _slack_error(code, status)
 
 
 def validate_message(message: Any) -> str | None:
@@ -52,8 +63,14 @@ def validate_message(message: Any) -> str | None:
     return None
 
 
+CHANNELS = frozenset({"ops", "finance", "account"})
+
+
 async def post_message(request: web.Request) -> web.Response:
-    """``POST /hooks/finance``."""
+    """``POST /hooks/{channel}`` (ops, finance, account): a Slack-style incoming webhook."""
+    channel = request.match_info["channel"]
+    if channel not in CHANNELS:
+        return web.Response(status=404, text="no_service", content_type="text/plain")
     state = request.app[STATE_KEY]
     key = request.headers.get("Idempotency-Key")
     try:
@@ -68,7 +85,9 @@ async def post_message(request: web.Request) -> web.Response:
         return web.Response(text="ok", content_type="text/plain")
     if key is not None:
         state.keys.add(key)
-    state.messages.append({"received_at": iso_now(), "idempotency_key": key, "message": message})
+    state.messages.append(
+        {"received_at": iso_now(), "channel": channel, "idempotency_key": key, "message": message}
+    )
     logger.info("finance: stored message %d", len(state.messages))
     return web.Response(text="ok", content_type="text/plain")
 
@@ -78,10 +97,12 @@ async def sim_messages(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE_KEY].messages)
 
 
-def create_finance_app() -> web.Application:
-    """The finance notifications aiohttp application."""
-    app = web.Application()
+def create_finance_app(faults: Faults | None = None) -> web.Application:
+    """The finance notifications aiohttp application (``faults`` in force from the start)."""
+    state = FaultState("finance", faults)
+    app = web.Application(middlewares=[fault_middleware(state, slack_failure)])
     app[STATE_KEY] = FinanceState()
-    app.router.add_post("/hooks/finance", post_message)
+    app.router.add_post("/hooks/{channel}", post_message)
     app.router.add_get("/_sim/messages", sim_messages)
+    install_fault_routes(app, state)
     return app

@@ -12,12 +12,18 @@ Semantics (Stripe-like):
 * Same key, different request: ``422`` with code ``conflict_code``.
 * A request arriving while the first one with the same key is still running waits for it
   and then replays (or runs, if the first one stored nothing).
+* :meth:`IdempotencyStore.dump` / :meth:`IdempotencyStore.load` carry the stored responses
+  across a restart (requests still in flight are not stored); ``on_store`` is called after
+  each newly stored response so the owner can persist it.
 """
 
 import asyncio
+import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -61,10 +67,47 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
 class IdempotencyStore:
     """Keys seen by one simulator and the responses stored under them."""
 
-    def __init__(self, *, conflict_code: str, invalid_key_code: str) -> None:
+    def __init__(
+        self,
+        *,
+        conflict_code: str,
+        invalid_key_code: str,
+        on_store: Callable[[], None] | None = None,
+    ) -> None:
         self._entries: dict[str, StoredResponse | _InFlight] = {}
         self._conflict_code = conflict_code
         self._invalid_key_code = invalid_key_code
+        self._on_store = on_store
+
+    def on_store(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after each newly stored response (e.g. to persist it)."""
+        self._on_store = callback
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The stored responses as JSON-ready data (bodies base64-encoded)."""
+        return [
+            {
+                "key": key,
+                "fingerprint": entry.fingerprint,
+                "status": entry.status,
+                "body": base64.b64encode(entry.body).decode("ascii"),
+                "content_type": entry.content_type,
+                "charset": entry.charset,
+            }
+            for key, entry in self._entries.items()
+            if isinstance(entry, StoredResponse)
+        ]
+
+    def load(self, rows: list[dict[str, Any]]) -> None:
+        """Add the responses of :meth:`dump` (call before serving)."""
+        for row in rows:
+            self._entries[row["key"]] = StoredResponse(
+                fingerprint=row["fingerprint"],
+                status=int(row["status"]),
+                body=base64.b64decode(row["body"]),
+                content_type=row["content_type"],
+                charset=row["charset"],
+            )
 
     def middleware(self) -> Middleware:
         """The aiohttp middleware applying the semantics in the module docstring."""
@@ -122,6 +165,8 @@ class IdempotencyStore:
             else:
                 self._entries[key] = stored
             done.set_result(stored)
+            if stored is not None and self._on_store is not None:
+                self._on_store()
 
 
 def _replay(stored: StoredResponse) -> web.Response:

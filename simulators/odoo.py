@@ -1,10 +1,14 @@
-"""Odoo simulator: the JSON-RPC endpoint of Odoo 17 (see ``docs/partners.md``).
+"""Odoo simulator: JSON-RPC as in Odoo 16–18 and JSON-2 as in Odoo 19 (``docs/partners.md``).
 
 Routes: ``POST /jsonrpc`` (always HTTP 200; results in ``result``, failures in the Odoo error
 envelope, malformed envelopes as ``{"code": -32600, "message": "Invalid Request"}``),
-``GET /web/version`` and the test helper ``GET /_sim/calls`` (every ``execute_kw``, oldest
-first). When ``sim_odoo_state_file`` is set, the store is loaded from it at start (or seeded
-and written when it does not exist yet) and rewritten atomically after every write.
+``POST /json/2/<model>/<method>`` (see :mod:`simulators.odoo_json2`), ``GET /web/version``
+(``sim_odoo_version``), the test helper ``GET /_sim/calls`` (every model call, oldest first)
+and the fault switches ``/_sim/faults``. Transport faults (outage, 429, 5xx) are HTTP-level
+errors; ``partner_error_*`` fails ``object`` calls in Odoo's own error envelope (HTTP 200) or
+with the JSON-2 status of that exception. When ``sim_odoo_state_file`` is set, the store is
+loaded from it at start (or seeded and written when it does not exist yet) and rewritten
+atomically after every write.
 """
 
 import json
@@ -13,17 +17,21 @@ from typing import Any
 
 from aiohttp import web
 
+from simulators.fault_http import fault_middleware, install_fault_routes
+from simulators.faults import FaultState
 from simulators.odoo_business import HOOKS
 from simulators.odoo_errors import INVALID_REQUEST, OdooError, error_envelope
+from simulators.odoo_json2 import json2_call, odoo_failure
 from simulators.odoo_persist import dump, load, load_state_file, save_state_file
-from simulators.odoo_seed import seed
-from simulators.odoo_service import SERVER_VERSION, VERSION_INFO, OdooService
+from simulators.odoo_seed import seed, seed_missing
+from simulators.odoo_service import OdooService
 from simulators.odoo_store import OdooStore
 from simulators.settings import SimulatorSettings
 
 logger = logging.getLogger(__name__)
 
 SERVICE_KEY = web.AppKey("odoo_service", OdooService)
+FAULTS_KEY = web.AppKey("odoo_faults", FaultState)
 
 
 def build_service(settings: SimulatorSettings) -> OdooService:
@@ -33,6 +41,7 @@ def build_service(settings: SimulatorSettings) -> OdooService:
     saved = load_state_file(path) if path is not None else None
     if saved is not None:
         load(store, saved)
+        seed_missing(store)
         logger.info("odoo: loaded state from %s", path)
     else:
         seed(store)
@@ -45,6 +54,7 @@ def build_service(settings: SimulatorSettings) -> OdooService:
         password=settings.odoo_password,
         store=store,
         state_file=path,
+        version=settings.sim_odoo_version,
     )
 
 
@@ -74,8 +84,11 @@ async def jsonrpc(request: web.Request) -> web.Response:
     if parsed is None:
         return _rpc_response({"jsonrpc": "2.0", "id": None, "error": INVALID_REQUEST})
     request_id, service, method, args = parsed
+    injected = None
+    if service == "object":
+        injected = request.app[FAULTS_KEY].draw_partner_error(request.path)
     try:
-        result = request.app[SERVICE_KEY].dispatch(service, method, args)
+        result = request.app[SERVICE_KEY].dispatch(service, method, args, injected=injected)
     except OdooError as exc:
         logger.info("odoo: %s.%s → %s: %s", service, method, exc.qualified_name, exc.message)
         return _rpc_response(error_envelope(request_id, exc))
@@ -85,21 +98,33 @@ async def jsonrpc(request: web.Request) -> web.Response:
     return _rpc_response({"jsonrpc": "2.0", "id": request_id, "result": result})
 
 
+async def json2(request: web.Request) -> web.Response:
+    """``POST /json/2/<model>/<method>``."""
+    return await json2_call(request, request.app[SERVICE_KEY], request.app[FAULTS_KEY])
+
+
 async def web_version(request: web.Request) -> web.Response:
     """``GET /web/version``."""
-    return web.json_response({"version": SERVER_VERSION, "version_info": VERSION_INFO})
+    service = request.app[SERVICE_KEY]
+    return web.json_response(
+        {"version": service.version_string, "version_info": service.version_info}
+    )
 
 
 async def sim_calls(request: web.Request) -> web.Response:
-    """``GET /_sim/calls``: ``[{"model", "method", "args", "kwargs"}, …]``, oldest first."""
+    """``GET /_sim/calls``: ``[{"model", "method", "args", "kwargs", "transport"}, …]``."""
     return _rpc_response(request.app[SERVICE_KEY].calls)
 
 
 def create_odoo_app(settings: SimulatorSettings) -> web.Application:
     """The Odoo aiohttp application (loads or seeds its store immediately)."""
-    app = web.Application()
+    faults = FaultState("odoo", settings.faults_for("odoo"))
+    app = web.Application(middlewares=[fault_middleware(faults, odoo_failure)])
     app[SERVICE_KEY] = build_service(settings)
+    app[FAULTS_KEY] = faults
     app.router.add_post("/jsonrpc", jsonrpc)
+    app.router.add_post("/json/2/{model}/{method}", json2)
     app.router.add_get("/web/version", web_version)
     app.router.add_get("/_sim/calls", sim_calls)
+    install_fault_routes(app, faults)
     return app

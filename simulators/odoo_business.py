@@ -13,7 +13,12 @@ Guarantees (mirroring Odoo 17):
 * ``action_post``: draft → posted, ``name`` becomes ``INV/<year>/<5 digits>`` (per year;
   ``RINV``/``BILL``/``RBILL``/``MISC`` for other move types), ``invoice_date`` defaults to
   today; any other state, a missing customer or no lines → ``UserError``.
+* ``button_cancel``: draft entries only (``UserError`` otherwise, as "draft only" says).
+* ``stock.picking.action_cancel``: any transfer not done → ``cancel`` (repeat-safe); a done
+  one → ``UserError``.
 * Posted entries refuse changes to partner, currency or lines (``UserError``).
+* New entries get the journal of their type (``INV`` for customer invoices and refunds,
+  ``BILL`` for vendor bills, ``MISC`` otherwise) when it exists.
 """
 
 from collections.abc import Callable, Mapping
@@ -35,7 +40,7 @@ MOVE_PREFIXES = {
 INVOICE_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 LOCKED_WHEN_POSTED = frozenset({"partner_id", "currency_id", "invoice_line_ids", "move_type"})
 
-Action = Callable[[OdooStore, list[int]], Any]
+Action = Callable[..., Any]
 
 
 def _rec(store: OdooStore, model: str, rec_id: int) -> dict[str, Any]:
@@ -131,8 +136,18 @@ def _line_defaults(qty_field: str) -> Callable[[OdooStore, dict[str, Any]], None
     return hook
 
 
+def journal_for(store: OdooStore, move_type: str) -> Any:
+    """The journal id for a move type, or ``False`` when that journal does not exist."""
+    code = {"out_invoice": "INV", "out_refund": "INV", "in_invoice": "BILL", "in_refund": "BILL"}
+    journals = store.records["account.journal"]
+    wanted = code.get(move_type, "MISC")
+    return next((i for i in sorted(journals) if journals[i]["code"] == wanted), False)
+
+
 def _move_defaults(store: OdooStore, vals: dict[str, Any]) -> None:
     vals.setdefault("currency_id", _company_currency(store))
+    if not vals.get("journal_id"):
+        vals["journal_id"] = journal_for(store, vals.get("move_type") or "out_invoice")
 
 
 def _picking_defaults(store: OdooStore, vals: dict[str, Any]) -> None:
@@ -223,13 +238,24 @@ def action_post(store: OdooStore, ids: list[int]) -> bool:
 
 
 def button_cancel(store: OdooStore, ids: list[int]) -> bool:
-    """Cancel draft entries; posted ones must be reset first (``UserError``)."""
+    """Cancel draft entries; any other state → ``UserError`` and nothing changes."""
     store.check_ids("account.move", ids)
     for rec_id in ids:
-        if _rec(store, "account.move", rec_id)["state"] == "posted":
-            raise UserError("You cannot cancel a posted entry; reset it to draft first.")
+        if _rec(store, "account.move", rec_id)["state"] != "draft":
+            raise UserError("Only draft journal entries can be cancelled.")
     for rec_id in ids:
         write_records(store, "account.move", [rec_id], {"state": "cancel"})
+    return True
+
+
+def picking_cancel(store: OdooStore, ids: list[int]) -> bool:
+    """Cancel transfers that are not done (cancelled ones stay cancelled)."""
+    store.check_ids("stock.picking", ids)
+    for rec_id in ids:
+        if _rec(store, "stock.picking", rec_id)["state"] == "done":
+            raise UserError("You cannot cancel a transfer that is done.")
+    for rec_id in ids:
+        write_records(store, "stock.picking", [rec_id], {"state": "cancel"})
     return True
 
 
@@ -245,6 +271,7 @@ def check_write(store: OdooStore, model: str, ids: list[int], vals: dict[str, An
 ACTIONS: Mapping[tuple[str, str], Action] = {
     ("sale.order", "action_confirm"): action_confirm,
     ("sale.order", "action_cancel"): action_cancel,
+    ("stock.picking", "action_cancel"): picking_cancel,
     ("account.move", "action_post"): action_post,
     ("account.move", "button_cancel"): button_cancel,
 }

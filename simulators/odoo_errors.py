@@ -1,8 +1,9 @@
-"""Odoo's exceptions and its JSON-RPC error envelope.
+"""Odoo's exceptions, its JSON-RPC error envelope and its JSON-2 error responses.
 
 Every :class:`OdooError` subclass carries the qualified exception name Odoo reports in
-``error.data.name``; :func:`error_envelope` renders the documented envelope (always
-``code: 200, message: "Odoo Server Error"``, HTTP 200).
+``error.data.name`` (JSON-RPC) or ``name`` (JSON-2); :func:`error_envelope` renders the
+documented JSON-RPC envelope (always ``code: 200, message: "Odoo Server Error"``, HTTP 200) and
+:func:`json2_error` the JSON-2 body with the status :func:`json2_status` maps the name to.
 """
 
 import traceback
@@ -84,6 +85,75 @@ class ServiceNotFound(OdooError):
     qualified_name = "werkzeug.exceptions.NotFound"
 
 
+class NotFound(OdooError):
+    """JSON-2: unknown model, method or database."""
+
+    qualified_name = "werkzeug.exceptions.NotFound"
+
+
+class Unauthorized(OdooError):
+    """JSON-2: missing or wrong API key."""
+
+    qualified_name = "werkzeug.exceptions.Unauthorized"
+
+
+class UnprocessableEntity(OdooError):
+    """JSON-2: the body is not a JSON object of named arguments."""
+
+    qualified_name = "werkzeug.exceptions.UnprocessableEntity"
+
+
+class ConcurrencyError(OdooError):
+    """A lock or serialization failure (Odoo ≥ 18); the client should retry."""
+
+    qualified_name = "odoo.exceptions.ConcurrencyError"
+
+
+class InjectedError(OdooError):
+    """A fault-injected failure reported under any exception name."""
+
+    def __init__(self, name: str) -> None:
+        if name.endswith("ConcurrencyError"):
+            message = "could not serialize access due to concurrent update"
+        else:
+            message = f"{name.rsplit('.', 1)[-1]} (simulated by fault injection)"
+        super().__init__(message)
+        self.injected_name = name
+
+
+def error_name(exc: BaseException) -> str:
+    """The qualified exception name a client sees."""
+    if isinstance(exc, InjectedError):
+        return exc.injected_name
+    if isinstance(exc, OdooError):
+        return exc.qualified_name
+    return f"builtins.{type(exc).__name__}"
+
+
+JSON2_STATUSES = {
+    "werkzeug.exceptions.Unauthorized": 401,
+    "odoo.exceptions.AccessDenied": 401,
+    "odoo.exceptions.AccessError": 403,
+    "werkzeug.exceptions.Forbidden": 403,
+    "odoo.exceptions.MissingError": 404,
+    "werkzeug.exceptions.NotFound": 404,
+    "odoo.exceptions.ConcurrencyError": 409,
+    "psycopg2.errors.SerializationFailure": 409,
+    "psycopg2.errors.LockNotAvailable": 409,
+    "odoo.exceptions.UserError": 422,
+    "odoo.exceptions.ValidationError": 422,
+    "odoo.exceptions.RedirectWarning": 422,
+    "werkzeug.exceptions.UnprocessableEntity": 422,
+    "builtins.TypeError": 422,
+    "builtins.ValueError": 422,
+}
+
+
+def json2_status(name: str) -> int:
+    """The JSON-2 HTTP status for an exception name (500 for anything unlisted)."""
+    return JSON2_STATUSES.get(name, 500)
+
+
 def missing_records(model: str, ids: list[int], uid: int = 2) -> MissingError:
     """Odoo 17's wording for reading or writing records that do not exist."""
     shown = ", ".join(str(i) for i in ids)
@@ -92,29 +162,36 @@ def missing_records(model: str, ids: list[int], uid: int = 2) -> MissingError:
     )
 
 
-def error_envelope(request_id: Any, exc: BaseException) -> dict[str, Any]:
-    """The documented ``{"jsonrpc", "id", "error": {...}}`` for any exception.
+def error_data(exc: BaseException, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{"name", "message", "arguments", "context", "debug"}`` for any exception.
 
     Non-Odoo exceptions are reported as ``builtins.<ClassName>``.
     """
-    if isinstance(exc, OdooError):
-        name, message = exc.qualified_name, exc.message
-    else:
-        name, message = f"builtins.{type(exc).__name__}", str(exc)
+    name = error_name(exc)
+    message = exc.message if isinstance(exc, OdooError) else str(exc)
     frames = "".join(traceback.format_tb(exc.__traceback__))
-    debug = f"Traceback (most recent call last):\n{frames}{name}: {message}\n"
+    arguments: list[Any] = [message]
+    if name.startswith("werkzeug.exceptions."):
+        arguments.append(json2_status(name))
+    return {
+        "name": name,
+        "message": message,
+        "arguments": arguments,
+        "context": context or {},
+        "debug": f"Traceback (most recent call last):\n{frames}{name}: {message}\n",
+    }
+
+
+def error_envelope(request_id: Any, exc: BaseException) -> dict[str, Any]:
+    """The documented JSON-RPC ``{"jsonrpc", "id", "error": {...}}`` for any exception."""
     return {
         "jsonrpc": "2.0",
         "id": request_id,
-        "error": {
-            "code": 200,
-            "message": "Odoo Server Error",
-            "data": {
-                "name": name,
-                "message": message,
-                "arguments": [message],
-                "context": {},
-                "debug": debug,
-            },
-        },
+        "error": {"code": 200, "message": "Odoo Server Error", "data": error_data(exc)},
     }
+
+
+def json2_error(exc: BaseException, context: dict[str, Any] | None = None) -> tuple[int, Any]:
+    """``(status, body)`` of a JSON-2 error response."""
+    data = error_data(exc, context)
+    return json2_status(data["name"]), data

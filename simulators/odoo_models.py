@@ -1,111 +1,43 @@
 """The Odoo models the simulator serves: field types, relations, defaults and default order.
 
-Declarative only; behaviour lives in :mod:`simulators.odoo_store` (generic ORM) and
-:mod:`simulators.odoo_business` (computed fields, sequences, actions). Every model also has
-the magic fields ``id``, ``display_name``, ``create_date`` and ``write_date``.
+Declarative only; behaviour lives in :mod:`simulators.odoo_store` (generic ORM),
+:mod:`simulators.odoo_business` (computed fields, sequences, actions) and the modules listed
+in :mod:`simulators.odoo_actions`. The chatter models are declared in
+:mod:`simulators.odoo_models_mail`.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
 
-FieldType = Literal[
-    "char",
-    "text",
-    "integer",
-    "float",
-    "monetary",
-    "boolean",
-    "selection",
-    "date",
-    "datetime",
-    "many2one",
-    "one2many",
-    "many2many",
-]
-RELATIONAL = frozenset({"many2one", "one2many", "many2many"})
-X2MANY = frozenset({"one2many", "many2many"})
+from simulators.odoo_fields import (
+    MAGIC_FIELDS,
+    RELATIONAL,
+    X2MANY,
+    FieldSpec,
+    FieldType,
+    ModelSpec,
+    char,
+    m2m,
+    m2o,
+    model,
+    num,
+    o2m,
+    sel,
+)
+from simulators.odoo_models_mail import MAIL_MODELS
 
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field. ``computed``/``readonly`` fields ignore writes; one2many needs ``inverse``."""
-
-    type: FieldType
-    string: str
-    comodel: str | None = None
-    inverse: str | None = None
-    selection: tuple[str, ...] = ()
-    required: bool = False
-    computed: bool = False
-    readonly: bool = False
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model: its fields, static defaults and default search order."""
-
-    name: str
-    description: str
-    fields: Mapping[str, FieldSpec]
-    order: str = "id"
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-
-
-def char(string: str, *, required: bool = False, computed: bool = False) -> FieldSpec:
-    """A char field."""
-    return FieldSpec("char", string, required=required, computed=computed)
-
-
-def num(string: str, *, kind: FieldType = "float", computed: bool = False) -> FieldSpec:
-    """A float/monetary/integer field."""
-    return FieldSpec(kind, string, computed=computed)
-
-
-def m2o(comodel: str, string: str, *, required: bool = False) -> FieldSpec:
-    """A many2one field."""
-    return FieldSpec("many2one", string, comodel=comodel, required=required)
-
-
-def o2m(comodel: str, inverse: str, string: str) -> FieldSpec:
-    """A one2many field, stored as the comodel's ``inverse`` many2one."""
-    return FieldSpec("one2many", string, comodel=comodel, inverse=inverse)
-
-
-def sel(string: str, *values: str, required: bool = False) -> FieldSpec:
-    """A selection field."""
-    return FieldSpec("selection", string, selection=values, required=required)
-
-
-MAGIC_FIELDS: Mapping[str, FieldSpec] = {
-    "id": FieldSpec("integer", "ID", readonly=True),
-    "display_name": FieldSpec("char", "Display Name", computed=True),
-    "create_date": FieldSpec("datetime", "Created on", readonly=True),
-    "write_date": FieldSpec("datetime", "Last Updated on", readonly=True),
-}
-
-
-def _model(
-    name: str,
-    description: str,
-    fields: dict[str, FieldSpec],
-    order: str = "id",
-    defaults: Mapping[str, Any] | None = None,
-) -> ModelSpec:
-    return ModelSpec(name, description, {**fields, **MAGIC_FIELDS}, order, defaults or {})
-
+__all__ = ["MAGIC_FIELDS", "MODELS", "RELATIONAL", "X2MANY", "FieldSpec", "FieldType", "ModelSpec"]
 
 MODELS: Mapping[str, ModelSpec] = {
     m.name: m
     for m in (
-        _model(
+        model(
             "res.country",
             "Country",
             {"name": char("Country Name", required=True), "code": char("Country Code")},
             order="name",
         ),
-        _model("res.currency", "Currency", {"name": char("Currency", required=True)}, "name"),
-        _model(
+        model("res.currency", "Currency", {"name": char("Currency", required=True)}, "name"),
+        model(
             "res.partner",
             "Contact",
             {
@@ -123,7 +55,7 @@ MODELS: Mapping[str, ModelSpec] = {
             },
             order="name, id desc",
         ),
-        _model(
+        model(
             "res.company",
             "Companies",
             {
@@ -133,12 +65,12 @@ MODELS: Mapping[str, ModelSpec] = {
             },
             order="name",
         ),
-        _model(
+        model(
             "account.incoterms",
             "Incoterms",
             {"name": char("Name", required=True), "code": char("Code", required=True)},
         ),
-        _model(
+        model(
             "product.product",
             "Product Variant",
             {
@@ -151,7 +83,7 @@ MODELS: Mapping[str, ModelSpec] = {
             },
             order="default_code, name, id",
         ),
-        _model(
+        model(
             "sale.order",
             "Sales Order",
             {
@@ -168,15 +100,13 @@ MODELS: Mapping[str, ModelSpec] = {
                 "date_order": FieldSpec("datetime", "Order Date"),
                 "order_line": o2m("sale.order.line", "order_id", "Order Lines"),
                 "picking_ids": o2m("stock.picking", "sale_id", "Transfers"),
-                "invoice_ids": FieldSpec(
-                    "many2many", "Invoices", comodel="account.move", computed=True
-                ),
+                "invoice_ids": m2m("account.move", "Invoices", computed=True),
                 "amount_total": num("Total", kind="monetary", computed=True),
             },
             order="date_order desc, id desc",
             defaults={"state": "draft"},
         ),
-        _model(
+        model(
             "sale.order.line",
             "Sales Order Line",
             {
@@ -190,7 +120,7 @@ MODELS: Mapping[str, ModelSpec] = {
             order="order_id, id",
             defaults={"product_uom_qty": 1.0},
         ),
-        _model(
+        model(
             "stock.picking",
             "Transfer",
             {
@@ -207,7 +137,7 @@ MODELS: Mapping[str, ModelSpec] = {
             order="id desc",
             defaults={"state": "draft", "picking_type_code": "outgoing"},
         ),
-        _model(
+        model(
             "account.move",
             "Journal Entry",
             {
@@ -221,13 +151,16 @@ MODELS: Mapping[str, ModelSpec] = {
                 "ref": char("Reference"),
                 "currency_id": m2o("res.currency", "Currency"),
                 "invoice_date": FieldSpec("date", "Invoice/Bill Date"),
+                "journal_id": m2o("account.journal", "Journal"),
                 "invoice_line_ids": o2m("account.move.line", "move_id", "Invoice lines"),
+                "reversed_entry_id": m2o("account.move", "Reversal of"),
+                "reversal_move_id": o2m("account.move", "reversed_entry_id", "Reversal Move"),
                 "amount_total": num("Total", kind="monetary", computed=True),
             },
             order="id desc",
             defaults={"state": "draft", "name": "/", "move_type": "out_invoice"},
         ),
-        _model(
+        model(
             "account.move.line",
             "Journal Item",
             {
@@ -241,5 +174,37 @@ MODELS: Mapping[str, ModelSpec] = {
             order="move_id, id",
             defaults={"quantity": 1.0},
         ),
+        model(
+            "res.users",
+            "User",
+            {
+                "name": char("Name", required=True),
+                "login": char("Login", required=True),
+                "partner_id": m2o("res.partner", "Related Partner"),
+            },
+            order="name, login",
+        ),
+        model(
+            "account.journal",
+            "Journal",
+            {
+                "name": char("Journal Name", required=True),
+                "code": char("Short Code", required=True),
+                "type": sel("Type", "sale", "purchase", "cash", "bank", "general", required=True),
+            },
+            order="code",
+        ),
+        model(
+            "account.move.reversal",
+            "Account move reversal",
+            {
+                "move_ids": m2m("account.move", "Journal Entry"),
+                "new_move_ids": m2m("account.move", "New Moves"),
+                "reason": char("Reason"),
+                "journal_id": m2o("account.journal", "Use Specific Journal"),
+                "date": FieldSpec("date", "Reversal date"),
+            },
+        ),
+        *MAIL_MODELS,
     )
 }

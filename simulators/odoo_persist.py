@@ -7,13 +7,11 @@ never a torn file. :func:`load` restores records, id counters and sequences exac
 """
 
 import copy
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from simulators.odoo_store import OdooStore
+from simulators.state_file import load_json, save_json
 
 STATE_FORMAT = 1
 Snapshot = tuple[dict[str, dict[int, dict[str, Any]]], dict[str, int], dict[str, int]]
@@ -60,26 +58,9 @@ def load(store: OdooStore, data: dict[str, Any]) -> None:
 
 def load_state_file(path: Path) -> dict[str, Any] | None:
     """The saved state, or ``None`` when the file does not exist yet."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a simulator state file")
-    return data
+    return load_json(path)
 
 
 def save_state_file(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``, mode 0600)."""
+    save_json(path, data)

@@ -13,6 +13,12 @@ Ids are stable, so clients and docs can rely on them:
   10 CFR, 11 CIF.
 * ``product.product``: 1 rugged laptop (847130, CN), 2 power supply (850440, DE),
   3 cotton trousers (620342, PL).
+* ``res.users``: 1 OdooBot (``__system__``, partner 2), 2 Administrator (``admin``, partner 3;
+  the uid every call runs as).
+* ``account.journal``: 1 Customer Invoices (``INV``), 2 Vendor Bills (``BILL``),
+  3 Miscellaneous Operations (``MISC``).
+* ``mail.activity.type``: 1 Email, 2 Call, 3 Meeting, 4 To-Do, 5 Upload Document,
+  6 Exception (:data:`ACTIVITY_TYPES` maps Odoo's XML ids to them).
 
 No sale orders: clients create them with ``sale.order.create``.
 """
@@ -108,6 +114,44 @@ PRODUCTS: tuple[dict[str, Any], ...] = (
 )
 
 
+JOURNALS = (
+    ("Customer Invoices", "INV", "sale"),
+    ("Vendor Bills", "BILL", "purchase"),
+    ("Miscellaneous Operations", "MISC", "general"),
+)
+ACTIVITY_TYPES = {
+    "mail.mail_activity_data_email": "Email",
+    "mail.mail_activity_data_call": "Call",
+    "mail.mail_activity_data_meeting": "Meeting",
+    "mail.mail_activity_data_todo": "To-Do",
+    "mail.mail_activity_data_upload_document": "Upload Document",
+    "mail.mail_activity_data_warning": "Exception",
+}
+"""Odoo XML id → activity type name; ids are 1, 2, … in this order."""
+
+
+def activity_type_id(store: OdooStore, xmlid: str) -> int | None:
+    """The seeded ``mail.activity.type`` id of an XML id (``mail.mail_activity_data_todo``)."""
+    name = ACTIVITY_TYPES.get(xmlid)
+    types = store.records["mail.activity.type"]
+    return next((i for i in sorted(types) if types[i]["name"] == name), None)
+
+
+def seed_missing(store: OdooStore) -> None:
+    """Seed users, journals and activity types when absent (older state files lack them)."""
+    if not store.records["res.users"]:
+        partners = store.records["res.partner"]
+        for name, login in (("OdooBot", "__system__"), ("Administrator", "admin")):
+            partner = next((i for i in sorted(partners) if partners[i]["name"] == name), False)
+            create_record(store, "res.users", {"name": name, "login": login, "partner_id": partner})
+    if not store.records["account.journal"]:
+        for name, code, kind in JOURNALS:
+            create_record(store, "account.journal", {"name": name, "code": code, "type": kind})
+    if not store.records["mail.activity.type"]:
+        for name in ACTIVITY_TYPES.values():
+            create_record(store, "mail.activity.type", {"name": name})
+
+
 def seed(store: OdooStore) -> None:
     """Fill an empty store with the data listed in the module docstring."""
     countries: dict[str, int] = {}
@@ -159,3 +203,4 @@ def seed(store: OdooStore) -> None:
             "product.product",
             {**vals, "country_of_origin": countries[product["origin"]]},
         )
+    seed_missing(store)

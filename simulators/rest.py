@@ -1,28 +1,25 @@
-"""Building blocks shared by the REST simulators (TMS, carrier, broker).
+"""Building blocks shared by the REST simulators (TMS, carriers, broker).
 
 Handlers raise :class:`HttpError`; :func:`error_middleware` renders it in the partner's own
 error shape (RFC 9457 problem+json, or EasyPost's ``{"error": {...}}``), including the
-router's 404/405 and unexpected failures (500, logged). Authentication middlewares compare
-credentials in constant time and never log them. Paths under ``/_sim/`` are test helpers and
-skip authentication and the request log.
+router's 404/405 and unexpected failures (500, logged). :func:`failure_renderer` renders
+injected faults in the same shape. Paths under ``/_sim/`` are test helpers and skip
+authentication (:mod:`simulators.rest_auth`) and the request log.
 """
 
-import base64
-import binascii
-import hmac
 import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from simulators.clock import iso_now
+from simulators.fault_http import FAULT_KEY, FailureRenderer, phrase
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +48,7 @@ class HttpError(Exception):
         self.message = message
         self.errors = tuple(errors)
         self.headers: dict[str, str] = {}
+        self.instance: str | None = None
 
 
 ErrorRenderer = Callable[[HttpError], web.Response]
@@ -66,19 +64,22 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     )
 
 
-def problem_renderer(type_base: str) -> ErrorRenderer:
+def problem_renderer(type_base: str, *, with_instance: bool = False) -> ErrorRenderer:
     """RFC 9457 ``application/problem+json``; ``type`` is ``{type_base}/{code}``.
 
     Field errors are also listed under the ``errors`` extension member as ``{field, message}``.
+    With ``with_instance`` the request path is given as ``instance``.
     """
 
     def render(err: HttpError) -> web.Response:
         body: dict[str, Any] = {
             "type": f"{type_base}/{err.code}",
-            "title": HTTPStatus(err.status).phrase,
+            "title": phrase(err.status),
             "status": err.status,
             "detail": err.message,
         }
+        if with_instance:
+            body["instance"] = err.instance
         if err.errors:
             body["errors"] = [{"field": e.field, "message": e.message} for e in err.errors]
         return web.Response(
@@ -113,70 +114,43 @@ def easypost_renderer(err: HttpError) -> web.Response:
 def error_middleware(render: ErrorRenderer, codes: dict[int, str]) -> Middleware:
     """Render :class:`HttpError`, router errors (via ``codes``: status → code) and crashes."""
 
+    def rendered(request: web.Request, err: HttpError) -> web.Response:
+        err.instance = err.instance or request.path
+        return render(err)
+
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except HttpError as err:
-            return render(err)
+            return rendered(request, err)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
             code = codes.get(exc.status, "error")
-            return render(HttpError(exc.status, code, exc.reason))
+            return rendered(request, HttpError(exc.status, code, exc.reason))
         except Exception:
             logger.exception("unhandled error on %s %s", request.method, request.path)
-            return render(HttpError(500, codes.get(500, "internal_error"), "Internal error"))
+            crash = HttpError(500, codes.get(500, "internal_error"), "Internal error")
+            return rendered(request, crash)
 
     return middleware
 
 
-def bearer_auth_middleware(api_key: SecretStr, realm: str, code: str) -> Middleware:
-    """Require ``Authorization: Bearer <api_key>`` outside ``/_sim/``; else 401."""
-    expected = api_key.get_secret_value().encode("utf-8")
+def failure_renderer(render: ErrorRenderer, code_for: Callable[[int], str]) -> FailureRenderer:
+    """Render injected faults as :class:`HttpError` ``(status, code_for(status), message)``."""
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(SIM_PREFIX):
-            return await handler(request)
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            token.strip().encode("utf-8"), expected
-        ):
-            err = HttpError(401, code, "Missing or invalid bearer token")
-            err.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
-            raise err
-        return await handler(request)
+    def render_failure(request: web.Request, status: int, message: str) -> web.Response:
+        err = HttpError(status, code_for(status), message)
+        err.instance = request.path
+        return render(err)
 
-    return middleware
+    return render_failure
 
 
-def basic_auth_middleware(
-    api_key: SecretStr, realm: str, public_prefixes: Sequence[str] = ()
-) -> Middleware:
-    """Require HTTP Basic with ``api_key`` as user name and an empty password; else 401."""
-    expected = api_key.get_secret_value().encode("utf-8")
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith((SIM_PREFIX, *public_prefixes)):
-            return await handler(request)
-        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
-        user, password = b"", b"?"
-        if scheme.lower() == "basic":
-            try:
-                user, _, password = base64.b64decode(encoded.strip(), validate=True).partition(b":")
-            except (binascii.Error, ValueError):
-                user, password = b"", b"?"
-        if password != b"" or not hmac.compare_digest(user, expected):
-            err = HttpError(
-                401, "APIKEY.INVALID", "Missing or invalid API key (HTTP Basic, key as user)"
-            )
-            err.headers["WWW-Authenticate"] = f'Basic realm="{realm}"'
-            raise err
-        return await handler(request)
-
-    return middleware
+def problem_code(status: int) -> str:
+    """A problem ``type`` suffix for an HTTP status: ``too-many-requests``, …"""
+    return phrase(status).lower().replace(" ", "-").replace("'", "")
 
 
 class RequestLog:
@@ -208,6 +182,7 @@ class RequestLog:
                     "body": body,
                     "status": response.status,
                     "replayed": response.headers.get("Idempotent-Replayed") == "true",
+                    "fault": request.get(FAULT_KEY),
                 }
             )
             return response
@@ -238,11 +213,13 @@ def field_path(loc: Sequence[int | str]) -> str:
     return out or "body"
 
 
-def parse_body(model: type[ModelT], data: Any, code: str, prefix: Sequence[str] = ()) -> ModelT:
-    """Validate ``data`` as ``model``; 422 naming every bad field (``prefix`` is prepended)."""
+def parse_body(
+    model: type[ModelT], data: Any, code: str, prefix: Sequence[str] = (), status: int = 422
+) -> ModelT:
+    """Validate ``data`` as ``model``; ``status`` (422) naming every bad field."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         errors = [FieldError(field_path([*prefix, *e["loc"]]), e["msg"]) for e in exc.errors()]
         summary = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        raise HttpError(422, code, f"Invalid request: {summary}", errors) from None
+        raise HttpError(status, code, f"Invalid request: {summary}", errors) from None

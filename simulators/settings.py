@@ -2,13 +2,20 @@
 
 Guarantees: secrets have no defaults (a missing one fails validation at start) and are
 ``SecretStr`` so they never appear in ``repr`` or logs. Other ``BORDERFLOW_*`` variables (the
-platform shares one environment) are ignored.
+platform shares one environment) are ignored. ``sim_faults`` (``BORDERFLOW_SIM_FAULTS``, JSON)
+is validated at start: unknown partners or fault fields fail validation like a missing secret.
 """
 
+import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from simulators.faults import PARTNERS, Faults
+
+_ODOO_VERSION = re.compile(r"^\d{1,3}\.\d{1,2}$")
 
 
 class SimulatorSettings(BaseSettings):
@@ -25,12 +32,14 @@ class SimulatorSettings(BaseSettings):
     sim_carrier_port: int = 8092
     sim_broker_port: int = 8093
     sim_finance_port: int = 8094
+    sim_dhl_port: int = 8095
 
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"
     odoo_password: SecretStr
     tms_api_key: SecretStr
     carrier_api_key: SecretStr
+    dhl_api_key: SecretStr
     broker_api_key: SecretStr
     easypost_webhook_secret: SecretStr
     broker_webhook_secret: SecretStr
@@ -38,6 +47,9 @@ class SimulatorSettings(BaseSettings):
     api_url: str = "http://127.0.0.1:8080"
     sim_time_scale: float = 1.0
     sim_odoo_state_file: Path | None = None
+    sim_odoo_version: str = "17.0"
+    sim_state_dir: Path | None = None
+    sim_faults: dict[str, dict[str, Any]] = {}
 
     @field_validator("api_url")
     @classmethod
@@ -51,6 +63,27 @@ class SimulatorSettings(BaseSettings):
             raise ValueError("sim_time_scale must be > 0")
         return value
 
+    @field_validator("sim_odoo_version")
+    @classmethod
+    def _odoo_version(cls, value: str) -> str:
+        if not _ODOO_VERSION.match(value):
+            raise ValueError("sim_odoo_version must look like '17.0' or '19.0'")
+        return value
+
+    @field_validator("sim_faults")
+    @classmethod
+    def _faults(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        unknown = sorted(set(value) - set(PARTNERS))
+        if unknown:
+            raise ValueError(f"unknown partners {unknown}; expected some of {list(PARTNERS)}")
+        for faults in value.values():
+            Faults.model_validate(faults)  # raises naming the offending field
+        return value
+
+    def faults_for(self, partner: str) -> Faults:
+        """The start-up faults of one partner (none when not configured)."""
+        return Faults.model_validate(self.sim_faults.get(partner, {}))
+
     @property
     def easypost_webhook_url(self) -> str:
         """Where the carrier simulator posts tracker events."""
@@ -60,3 +93,7 @@ class SimulatorSettings(BaseSettings):
     def broker_webhook_url(self) -> str:
         """Where the broker simulator posts declaration status events."""
         return f"{self.api_url}/v1/webhooks/broker"
+
+    def state_file(self, name: str) -> Path | None:
+        """``<sim_state_dir>/<name>.json``, or ``None`` when state is kept in memory only."""
+        return None if self.sim_state_dir is None else self.sim_state_dir / f"{name}.json"

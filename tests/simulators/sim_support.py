@@ -3,14 +3,17 @@
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiohttp import web
 from pydantic import SecretStr
 
+from simulators.app import RunningSimulators, start_simulators
 from simulators.settings import SimulatorSettings
 
 TIME_SCALE = 0.02
@@ -18,14 +21,18 @@ SECRETS = {
     "odoo_password": "odoo-test-password",
     "tms_api_key": "tms-test-key",
     "carrier_api_key": "carrier-test-key",
+    "dhl_api_key": "dhl-test-key",
     "broker_api_key": "broker-test-key",
     "easypost_webhook_secret": "easypost-test-secret",
     "broker_webhook_secret": "broker-test-secret",
 }
 
 
-def make_settings(api_url: str, state_file: Path | None = None) -> SimulatorSettings:
-    """Settings with every port 0, test secrets and a fast story clock."""
+def make_settings(
+    api_url: str, state_file: Path | None = None, **overrides: Any
+) -> SimulatorSettings:
+    """Settings with every port 0, test secrets and a fast story clock (plus ``overrides``)."""
+    options: dict[str, Any] = {"sim_time_scale": TIME_SCALE, **overrides}
     return SimulatorSettings(
         sim_host="127.0.0.1",
         sim_odoo_port=0,
@@ -33,17 +40,19 @@ def make_settings(api_url: str, state_file: Path | None = None) -> SimulatorSett
         sim_carrier_port=0,
         sim_broker_port=0,
         sim_finance_port=0,
+        sim_dhl_port=0,
         odoo_db="borderflow",
         odoo_login="admin",
         api_url=api_url,
-        sim_time_scale=TIME_SCALE,
         sim_odoo_state_file=state_file,
         odoo_password=SecretStr(SECRETS["odoo_password"]),
         tms_api_key=SecretStr(SECRETS["tms_api_key"]),
         carrier_api_key=SecretStr(SECRETS["carrier_api_key"]),
+        dhl_api_key=SecretStr(SECRETS["dhl_api_key"]),
         broker_api_key=SecretStr(SECRETS["broker_api_key"]),
         easypost_webhook_secret=SecretStr(SECRETS["easypost_webhook_secret"]),
         broker_webhook_secret=SecretStr(SECRETS["broker_webhook_secret"]),
+        **options,
     )
 
 
@@ -126,3 +135,36 @@ PACKAGE: dict[str, Any] = {
     "width_cm": "30",
     "height_cm": "20",
 }
+
+
+@asynccontextmanager
+async def running(api_url: str, **overrides: Any) -> AsyncIterator[RunningSimulators]:
+    """In-process simulators with ``make_settings`` overrides, closed on exit."""
+    sims = await start_simulators(make_settings(api_url, **overrides))
+    try:
+        yield sims
+    finally:
+        await sims.close()
+
+
+async def set_faults(http: httpx.AsyncClient, base_url: str, **faults: Any) -> dict[str, Any]:
+    """Replace the faults of the simulator at ``base_url``; returns the new view."""
+    response = await http.post(f"{base_url}/_sim/faults", json=faults)
+    assert response.status_code == 200, response.text
+    view: dict[str, Any] = response.json()
+    return view
+
+
+async def injected(http: httpx.AsyncClient, base_url: str) -> dict[str, int]:
+    """The ``injected`` counters of the simulator at ``base_url``."""
+    counters: dict[str, int] = (await http.get(f"{base_url}/_sim/faults")).json()["injected"]
+    return counters
+
+
+async def poll_until(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Await ``check`` every 10 ms until it holds; fail the test after ``within`` seconds."""
+    for _ in range(int(within / 0.01) + 1):
+        if await check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met in time")

@@ -17,7 +17,8 @@ def child_env(**extra: str) -> dict[str, str]:
 
 async def test_serves_until_sigterm(http: httpx.AsyncClient) -> None:
     ports = {
-        f"BORDERFLOW_SIM_{p}_PORT": "0" for p in ("ODOO", "TMS", "CARRIER", "BROKER", "FINANCE")
+        f"BORDERFLOW_SIM_{p}_PORT": "0"
+        for p in ("ODOO", "TMS", "CARRIER", "BROKER", "FINANCE", "DHL")
     }
     secrets = {f"BORDERFLOW_{k.upper()}": v for k, v in SECRETS.items()}
     process = await asyncio.create_subprocess_exec(
@@ -37,7 +38,7 @@ async def test_serves_until_sigterm(http: httpx.AsyncClient) -> None:
                 assert line, "process ended before it was ready"
                 lines.append(line.decode().strip())
         urls = dict(line.split() for line in lines[:-1])
-        assert set(urls) == {"odoo", "tms", "carrier", "broker", "finance"}
+        assert set(urls) == {"odoo", "tms", "carrier", "broker", "finance", "dhl"}
         version = await http.get(f"{urls['odoo']}/web/version")
         assert version.json()["version"] == "17.0"
         unauthorised = await http.get(f"{urls['tms']}/api/v1/transport-orders/TO-1")

@@ -230,7 +230,14 @@ async def test_call_log(http: httpx.AsyncClient, sims: RunningSimulators, odoo: 
             "method": "search",
             "args": [[["is_company", "=", True]]],
             "kwargs": {"limit": 2},
+            "transport": "jsonrpc",
         },
-        {"model": "sale.order", "method": "create", "args": [ORDER], "kwargs": {}},
+        {
+            "model": "sale.order",
+            "method": "create",
+            "args": [ORDER],
+            "kwargs": {},
+            "transport": "jsonrpc",
+        },
     ]
     assert PASSWORD not in response.text

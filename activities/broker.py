@@ -17,6 +17,7 @@ class Declaration(WireModel):
     lrn: str
     mrn: str | None = None
     status: str
+    hold_reason: str | None = None
 
 
 class BrokerClient:
@@ -62,3 +63,14 @@ class BrokerClient:
         return await self._rest.call(
             "POST", "/api/v1/declarations", Declaration, json=body, idempotency_key=idempotency_key
         )
+
+    async def declaration(self, declaration_id: str) -> Declaration:
+        """The declaration's current status (the fallback when status webhooks stop)."""
+        return await self._rest.call("GET", f"/api/v1/declarations/{declaration_id}", Declaration)
+
+    async def cancel_declaration(self, declaration_id: str, *, idempotency_key: str) -> Declaration:
+        """Withdraw the filing; a released declaration cannot be withdrawn (business error)."""
+        return await self._rest.call(
+            "POST", f"/api/v1/declarations/{declaration_id}/cancel", Declaration,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip

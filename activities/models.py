@@ -42,7 +42,20 @@ class CarrierBooking(BaseModel):
     label_url: str | None
 
 
+class LinkTrackingInput(BaseModel):
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+
+
+class WriteTrackingRefInput(BaseModel):
+    picking_id: int
+    tracking_number: str
+
+
 class RecordTrackingInput(BaseModel):
+    """Input of ``record_tracking``, the version-1 step doing both of the above."""
+
     shipment_id: str
     carrier: str
     tracking_number: str

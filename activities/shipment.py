@@ -9,31 +9,36 @@ Business refusals are raised as non-retryable errors; transient failures are ret
 """
 
 import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from activities.broker import BrokerClient
-from activities.carrier import EasyPostClient
+from activities.carriers.port import CarrierPort
 from activities.errors import business_error
-from activities.finance import FinanceNotifier
 from activities.models import (
     AcceptedOrder,
     AcceptOrderInput,
     CarrierBooking,
     FileCustomsInput,
     FiledDeclaration,
+    LinkTrackingInput,
     NotifyFinanceInput,
     PostedInvoice,
     RecordTrackingInput,
     ReleaseInvoiceInput,
     StepInput,
     TransportOrderRef,
+    WriteTrackingRefInput,
 )
+from activities.notify import Channel, Notification, Notifier
 from activities.odoo import OdooClient
 from activities.odoo_sales import OdooSales
 from activities.tms import TmsClient
 from store.tracking import link_tracking
+from workflows.partners import BROKER, CARRIER, LOCAL, NOTIFY, ODOO, TMS
 
 PARTNER_FIELDS = ["name", "street", "street2", "city", "zip", "country_id", "vat", "email", "phone"]
 
@@ -51,17 +56,17 @@ class ShipmentActivities:
         *,
         odoo: OdooClient,
         tms: TmsClient,
-        carrier: EasyPostClient,
+        carriers: dict[str, CarrierPort],
         broker: BrokerClient,
-        finance: FinanceNotifier,
+        notifier: Notifier,
         store: Engine,
     ) -> None:
         self._odoo = odoo
         self._sales = OdooSales(odoo)
         self._tms = tms
-        self._carrier = carrier
+        self._carriers = carriers
         self._broker = broker
-        self._finance = finance
+        self._notifier = notifier
         self._store = store
 
     # -- accept ---------------------------------------------------------------------------
@@ -84,18 +89,41 @@ class ShipmentActivities:
 
     @activity.defn
     async def book_carrier(self, input: StepInput) -> CarrierBooking:
-        bought = await self._carrier.buy_label(
+        """Book the shipment's carrier (once per shipment: the carrier dedupes the booking)."""
+        name = input.shipment.carrier
+        carrier = self._carriers.get(name)
+        if carrier is None:
+            known = ", ".join(sorted(self._carriers)) or "none"
+            raise business_error(name, f"no such carrier is configured (configured: {known})",
+                                 type="UnknownCarrier")  # fmt: skip
+        booking = await carrier.book(
             input.shipment_id, input.shipment, idempotency_key=step_key(input.shipment_id, "book")
         )
         return CarrierBooking(
-            carrier=input.shipment.carrier,
-            carrier_shipment_id=bought.id,
-            tracking_number=bought.tracking_code,
-            label_url=bought.postage_label.label_url if bought.postage_label else None,
+            carrier=name,
+            carrier_shipment_id=booking.booking_reference,
+            tracking_number=booking.tracking_number,
+            label_url=booking.label.uri if booking.label else None,
         )
 
     @activity.defn
+    async def link_tracking(self, input: LinkTrackingInput) -> None:
+        """Link the tracking number to the shipment in our store, so webhooks find it."""
+        try:
+            await asyncio.to_thread(
+                link_tracking, self._store, input.carrier, input.tracking_number, input.shipment_id
+            )
+        except ValueError as err:
+            raise business_error("store", str(err), type="TrackingConflict") from None
+
+    @activity.defn
+    async def write_tracking_ref(self, input: WriteTrackingRefInput) -> None:
+        """Put the tracking number on the Odoo delivery."""
+        await self._sales.write_tracking_ref(input.picking_id, input.tracking_number)
+
+    @activity.defn
     async def record_tracking(self, input: RecordTrackingInput) -> None:
+        """Version 1 of link_tracking + write_tracking_ref, for shipments started before."""
         """Link the tracking number to the shipment (for webhooks) and write it to Odoo."""
         try:
             await asyncio.to_thread(
@@ -127,19 +155,41 @@ class ShipmentActivities:
 
     @activity.defn
     async def notify_finance(self, input: NotifyFinanceInput) -> None:
+        """Tell finance the invoice is posted (once per shipment)."""
         invoice = input.invoice
-        await self._finance.invoice_posted(
-            text=(
-                f"Invoice {invoice.invoice_name} posted for {input.order_ref}: "
-                f"{invoice.amount_total} {invoice.currency}"
+        await self._notifier.send(
+            Notification(
+                channel=Channel.FINANCE,
+                event="invoice.posted",
+                shipment_id=input.shipment_id,
+                order_ref=input.order_ref,
+                title=f"Invoice {invoice.invoice_name} posted",
+                text=f"{input.order_ref}: {invoice.amount_total} {invoice.currency}",
+                details={
+                    "invoice_id": str(invoice.invoice_id),
+                    "invoice_name": invoice.invoice_name,
+                    "amount_total": str(invoice.amount_total),
+                    "currency": invoice.currency,
+                },
             ),
-            details={
-                "shipment_id": input.shipment_id,
-                "order_ref": input.order_ref,
-                "invoice_id": str(invoice.invoice_id),
-                "invoice_name": invoice.invoice_name,
-                "amount_total": str(invoice.amount_total),
-                "currency": invoice.currency,
-            },
             idempotency_key=step_key(input.shipment_id, "finance-notify"),
         )
+
+    def by_partner(self) -> dict[str, list[Callable[..., Any]]]:
+        """The activities each partner's task queue serves.
+
+        The workflow's own queue (``LOCAL``) serves every activity, because shipments started
+        before partner queues existed call them all there.
+        """
+        return {
+            ODOO.partner: [self.accept_order, self.write_tracking_ref, self.release_invoice],
+            TMS.partner: [self.create_transport_order],
+            CARRIER.partner: [self.book_carrier],
+            BROKER.partner: [self.file_customs],
+            NOTIFY.partner: [self.notify_finance],
+            LOCAL.partner: [
+                self.accept_order, self.create_transport_order, self.book_carrier,
+                self.record_tracking, self.link_tracking, self.write_tracking_ref,
+                self.file_customs, self.release_invoice, self.notify_finance,
+            ],
+        }  # fmt: skip

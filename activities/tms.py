@@ -51,3 +51,15 @@ class TmsClient:
             json=body,
             idempotency_key=idempotency_key,
         )
+
+    async def transport_order(self, order_id: str) -> TransportOrder:
+        return await self._rest.call("GET", f"/api/v1/transport-orders/{order_id}", TransportOrder)
+
+    async def cancel_transport_order(
+        self, order_id: str, *, idempotency_key: str
+    ) -> TransportOrder:
+        """Cancel the order; cancelling a cancelled order succeeds (repeat-safe)."""
+        return await self._rest.call(
+            "POST", f"/api/v1/transport-orders/{order_id}/cancel", TransportOrder,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip

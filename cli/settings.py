@@ -41,6 +41,7 @@ class UpSettings(BaseSettings):
     sim_carrier_port: int = 8092
     sim_broker_port: int = 8093
     sim_finance_port: int = 8094
+    sim_dhl_port: int = 8095
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"
     sim_time_scale: float = 1.0

@@ -35,6 +35,7 @@ SECRET_NAMES = (
     "BORDERFLOW_ODOO_PASSWORD",
     "BORDERFLOW_TMS_API_KEY",
     "BORDERFLOW_CARRIER_API_KEY",
+    "BORDERFLOW_DHL_API_KEY",
     "BORDERFLOW_BROKER_API_KEY",
     "BORDERFLOW_EASYPOST_WEBHOOK_SECRET",
     "BORDERFLOW_BROKER_WEBHOOK_SECRET",
@@ -147,6 +148,8 @@ def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
         "BORDERFLOW_SIM_CARRIER_PORT": str(settings.sim_carrier_port),
         "BORDERFLOW_SIM_BROKER_PORT": str(settings.sim_broker_port),
         "BORDERFLOW_SIM_FINANCE_PORT": str(settings.sim_finance_port),
+        "BORDERFLOW_SIM_DHL_PORT": str(settings.sim_dhl_port),
+        "BORDERFLOW_SIM_STATE_DIR": str(data_dir / "simulators"),
         "BORDERFLOW_SIM_TIME_SCALE": str(settings.sim_time_scale),
         "BORDERFLOW_SIM_ODOO_STATE_FILE": str(data_dir / "odoo-sim.json"),
         "BORDERFLOW_ODOO_URL": f"http://{host}:{settings.sim_odoo_port}",
@@ -155,7 +158,8 @@ def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
         "BORDERFLOW_TMS_URL": f"http://{host}:{settings.sim_tms_port}",
         "BORDERFLOW_CARRIER_URL": f"http://{host}:{settings.sim_carrier_port}",
         "BORDERFLOW_BROKER_URL": f"http://{host}:{settings.sim_broker_port}",
-        "BORDERFLOW_FINANCE_URL": f"http://{host}:{settings.sim_finance_port}",
+        "BORDERFLOW_NOTIFY_URL": f"http://{host}:{settings.sim_finance_port}",
+        "BORDERFLOW_DHL_URL": f"http://{host}:{settings.sim_dhl_port}",
     }
 
 
@@ -180,6 +184,7 @@ def check_ports_free(settings: UpSettings) -> None:
         "carrier simulator": settings.sim_carrier_port,
         "broker simulator": settings.sim_broker_port,
         "finance simulator": settings.sim_finance_port,
+        "DHL simulator": settings.sim_dhl_port,
     }
     for name, port in ports.items():
         with socket.socket() as probe:
@@ -264,6 +269,8 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     platform = platform_env(settings, data_dir)
     local = {**load_or_create_secrets(env_file), **platform}
     write_env_file(env_file, local)
+    # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
+    local["BORDERFLOW_ODOO_API_KEY"] = local["BORDERFLOW_ODOO_PASSWORD"]
     env = {**os.environ, **local}
 
     stop = asyncio.Event()

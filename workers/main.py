@@ -14,8 +14,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.broker import BrokerClient
-from activities.carrier import EasyPostClient
-from activities.finance import FinanceNotifier
+from activities.carriers.registry import CarrierSettings, build_carriers
+from activities.notify import Notifier
 from activities.odoo import OdooClient
 from activities.shipment import ShipmentActivities
 from activities.tms import TmsClient
@@ -23,45 +23,58 @@ from store.db import make_engine
 from workers.settings import WorkerSettings
 from workflows.client import connect
 from workflows.models import TASK_QUEUE
+from workflows.partners import LOCAL, PARTNERS
 from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.worker")
 
 
-def build_worker(client: Client, settings: WorkerSettings, stack: AsyncExitStack) -> Worker:
-    """A worker with its partner clients; ``stack`` closes the clients when it unwinds."""
+def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStack) -> list[Worker]:
+    """The workers of one process: the workflow queue and one queue per partner.
+
+    Each partner queue is capped by its ``<partner>_calls_per_s`` setting (enforced by the
+    server across every worker); ``stack`` closes the partner clients when it unwinds.
+    """
     odoo = OdooClient(
-        settings.odoo_url, settings.odoo_db, settings.odoo_login, settings.odoo_password
-    )
+        settings.odoo_url, settings.odoo_db, settings.odoo_login, settings.odoo_password,
+        api_key=settings.odoo_api_key, transport=settings.odoo_transport,
+    )  # fmt: skip
     tms = TmsClient(settings.tms_url, settings.tms_api_key)
-    carrier = EasyPostClient(settings.carrier_url, settings.carrier_api_key)
+    carriers = build_carriers(
+        CarrierSettings(
+            easypost_url=settings.carrier_url, easypost_api_key=settings.carrier_api_key,
+            dhl_url=settings.dhl_url, dhl_api_key=settings.dhl_api_key,
+        )
+    )  # fmt: skip
     broker = BrokerClient(settings.broker_url, settings.broker_api_key)
-    finance = FinanceNotifier(settings.finance_url)
-    for partner in (odoo, tms, carrier, broker, finance):
-        stack.push_async_callback(partner.aclose)
+    notifier = Notifier(settings.notify_url)
+    for close in (odoo.aclose, tms.aclose, broker.aclose, notifier.aclose):
+        stack.push_async_callback(close)
+    for carrier in carriers.values():
+        stack.push_async_callback(carrier.aclose)
     activities = ShipmentActivities(
-        odoo=odoo,
-        tms=tms,
-        carrier=carrier,
-        broker=broker,
-        finance=finance,
+        odoo=odoo, tms=tms, carriers=carriers, broker=broker, notifier=notifier,
         store=make_engine(settings.database_url),
-    )
-    return Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=[ShipmentWorkflow],
-        activities=[
-            activities.accept_order,
-            activities.create_transport_order,
-            activities.book_carrier,
-            activities.record_tracking,
-            activities.file_customs,
-            activities.release_invoice,
-            activities.notify_finance,
-        ],
-        graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_s),
-    )
+    )  # fmt: skip
+    groups = activities.by_partner()
+    common = {
+        "graceful_shutdown_timeout": timedelta(seconds=settings.graceful_shutdown_s),
+        "max_concurrent_activities": settings.max_concurrent_activities,
+    }
+    workers = [
+        Worker(client, task_queue=TASK_QUEUE, workflows=[ShipmentWorkflow],
+               activities=groups[LOCAL.partner], **common)  # type: ignore[arg-type]
+    ]  # fmt: skip
+    for calls in PARTNERS:
+        assert calls.task_queue is not None
+        workers.append(
+            Worker(
+                client, task_queue=calls.task_queue, activities=groups[calls.partner],
+                max_task_queue_activities_per_second=settings.calls_per_second(calls.partner),
+                **common,  # type: ignore[arg-type]
+            )
+        )  # fmt: skip
+    return workers
 
 
 async def serve(settings: WorkerSettings) -> None:
@@ -71,9 +84,12 @@ async def serve(settings: WorkerSettings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
-        worker = build_worker(client, settings, stack)
-        async with worker:
-            print(f"worker ready on task queue {TASK_QUEUE}", flush=True)
+        workers = build_workers(client, settings, stack)
+        async with AsyncExitStack() as running:
+            for worker in workers:
+                await running.enter_async_context(worker)
+            queues = ", ".join(worker.task_queue for worker in workers)
+            print(f"worker ready on task queues {queues}", flush=True)
             await stop.wait()
             log.info("stopping: letting running activities finish")
 

@@ -17,7 +17,9 @@ Guarantees:
 - Deterministic: no I/O, clock or randomness here; time comes from ``workflow.now()``.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -28,10 +30,12 @@ with workflow.unsafe.imports_passed_through():
         AcceptedOrder,
         AcceptOrderInput,
         FileCustomsInput,
+        LinkTrackingInput,
         NotifyFinanceInput,
         RecordTrackingInput,
         ReleaseInvoiceInput,
         StepInput,
+        WriteTrackingRefInput,
     )
     from activities.shipment import ShipmentActivities
     from canonical.events import EventClassifier, ShipmentEvent
@@ -45,13 +49,28 @@ with workflow.unsafe.imports_passed_through():
         ShipmentStatus,
         StageReached,
     )
+    from workflows.partners import (
+        BROKER,
+        CARRIER,
+        LOCAL,
+        NOTIFY,
+        ODOO,
+        TMS,
+        PartnerCalls,
+    )
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+
+PARTNER_QUEUES = "partner-queues"
+"""Patch id of per-partner task queues, timeouts and retry policies (``workflows/partners.py``)."""
 
 PARTNER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=1),
 )
-"""Transient partner failures are retried until they pass; business errors are non-retryable."""
+"""Version 1: one policy for every partner (shipments started before ``partner-queues``)."""
 
 PARTNER_TIMEOUT = timedelta(seconds=60)
 """Upper bound of one attempt of one partner call (the clients time out well before)."""
@@ -70,9 +89,12 @@ class ShipmentWorkflow:
         self._events: list[ShipmentEvent] = []
         self._seen: set[str] = set()
         self._rejection: str | None = None
+        self._routed = True
 
     @workflow.run
     async def run(self, input: ShipmentInput) -> ShipmentStatus:
+        # Shipments started before partner task queues keep calling on the workflow's queue.
+        self._routed = workflow.patched(PARTNER_QUEUES)
         self._reach(Stage.ACCEPT)
         try:
             accepted = await self._accept(input)
@@ -87,50 +109,27 @@ class ShipmentWorkflow:
 
         self._reach(Stage.BOOK)
         step = StepInput(shipment_id=self._shipment_id, shipment=shipment)
-        transport = await workflow.execute_activity_method(
-            ShipmentActivities.create_transport_order,
-            step,
-            summary="create TMS transport order",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
+        transport = await self._call(
+            TMS, ShipmentActivities.create_transport_order, step, "create TMS transport order"
         )
         self._refer(transport_order_id=transport.transport_order_id)
-        booking = await workflow.execute_activity_method(
-            ShipmentActivities.book_carrier,
-            step,
-            summary=f"book {shipment.carrier}",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
+        booking = await self._call(
+            CARRIER, ShipmentActivities.book_carrier, step, f"book {shipment.carrier}"
         )
         self._refer(
             carrier_shipment_id=booking.carrier_shipment_id,
             tracking_number=booking.tracking_number,
             label_url=booking.label_url,
         )
-        await workflow.execute_activity_method(
-            ShipmentActivities.record_tracking,
-            RecordTrackingInput(
-                shipment_id=self._shipment_id,
-                carrier=booking.carrier,
-                tracking_number=booking.tracking_number,
-                picking_id=accepted.picking_id,
-            ),
-            summary="write tracking number to Odoo",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
-        )
+        await self._record_tracking(booking.carrier, booking.tracking_number, accepted.picking_id)
 
         self._reach(Stage.CUSTOMS)
-        declaration = await workflow.execute_activity_method(
-            ShipmentActivities.file_customs,
-            FileCustomsInput(
-                shipment_id=self._shipment_id,
-                shipment=shipment,
-                tracking_number=booking.tracking_number,
-            ),
-            summary="file export declaration",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
+        filing = FileCustomsInput(
+            shipment_id=self._shipment_id, shipment=shipment,
+            tracking_number=booking.tracking_number,
+        )  # fmt: skip
+        declaration = await self._call(
+            BROKER, ShipmentActivities.file_customs, filing, "file export declaration"
         )
         self._refer(declaration_id=declaration.declaration_id)
         await workflow.wait_condition(
@@ -145,29 +144,59 @@ class ShipmentWorkflow:
         await workflow.wait_condition(self._delivered_with_proof)
 
         self._reach(Stage.INVOICE)
-        invoice = await workflow.execute_activity_method(
-            ShipmentActivities.release_invoice,
-            ReleaseInvoiceInput(
-                shipment_id=self._shipment_id,
-                order_ref=input.order_ref,
-                sale_order_id=accepted.sale_order_id,
-            ),
-            summary="create and post the Odoo invoice",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
+        release = ReleaseInvoiceInput(
+            shipment_id=self._shipment_id, order_ref=input.order_ref,
+            sale_order_id=accepted.sale_order_id,
+        )  # fmt: skip
+        invoice = await self._call(
+            ODOO, ShipmentActivities.release_invoice, release, "create and post the Odoo invoice"
         )
         self._refer(invoice_id=invoice.invoice_id, invoice_name=invoice.invoice_name)
-        await workflow.execute_activity_method(
-            ShipmentActivities.notify_finance,
-            NotifyFinanceInput(
-                shipment_id=self._shipment_id, order_ref=input.order_ref, invoice=invoice
-            ),
-            summary="notify finance",
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            retry_policy=PARTNER_RETRY,
+        notice = NotifyFinanceInput(
+            shipment_id=self._shipment_id, order_ref=input.order_ref, invoice=invoice
         )
+        await self._call(NOTIFY, ShipmentActivities.notify_finance, notice, "notify finance")
         self._reach(Stage.INVOICED)
         return self.status()
+
+    async def _call(
+        self,
+        partner: PartnerCalls,
+        activity: Callable[[Any, ArgT], Awaitable[ResultT]],
+        arg: ArgT,
+        summary: str,
+    ) -> ResultT:
+        """Run one partner activity with that partner's queue, timeout and retry policy."""
+        if not self._routed:
+            return await workflow.execute_activity_method(
+                activity, arg, summary=summary,
+                start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,
+            )  # fmt: skip
+        return await workflow.execute_activity_method(
+            activity, arg, summary=summary, task_queue=partner.task_queue,
+            start_to_close_timeout=partner.start_to_close, retry_policy=partner.retry,
+        )  # fmt: skip
+
+    async def _record_tracking(
+        self, carrier: str, tracking_number: str, picking_id: int | None
+    ) -> None:
+        """Link the tracking number for webhooks, and write it to the Odoo delivery."""
+        if not self._routed:
+            legacy = RecordTrackingInput(
+                shipment_id=self._shipment_id, carrier=carrier,
+                tracking_number=tracking_number, picking_id=picking_id,
+            )  # fmt: skip
+            await self._call(LOCAL, ShipmentActivities.record_tracking, legacy,
+                             "write tracking number to Odoo")  # fmt: skip
+            return
+        link = LinkTrackingInput(
+            shipment_id=self._shipment_id, carrier=carrier, tracking_number=tracking_number
+        )
+        await self._call(LOCAL, ShipmentActivities.link_tracking, link, "link tracking number")
+        if picking_id is not None:
+            write = WriteTrackingRefInput(picking_id=picking_id, tracking_number=tracking_number)
+            await self._call(ODOO, ShipmentActivities.write_tracking_ref, write,
+                             "write tracking number to Odoo")  # fmt: skip
 
     async def _accept(self, input: ShipmentInput) -> AcceptedOrder:
         accept = AcceptOrderInput(
@@ -178,10 +207,7 @@ class ShipmentWorkflow:
         )
         summary = f"read and confirm sale order {input.order_ref}"
         if workflow.patched(CANONICAL_V2):
-            return await workflow.execute_activity_method(
-                ShipmentActivities.accept_order, accept, summary=summary,
-                start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,
-            )  # fmt: skip
+            return await self._call(ODOO, ShipmentActivities.accept_order, accept, summary)
         legacy = await workflow.execute_activity(
             "accept_order", accept, result_type=AcceptedOrderV1, summary=summary,
             start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,

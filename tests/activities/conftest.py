@@ -8,8 +8,8 @@ from activity_partners import Partners
 from pydantic import SecretStr
 
 from activities.broker import BrokerClient
-from activities.carrier import EasyPostClient
-from activities.finance import FinanceNotifier
+from activities.carriers.registry import CarrierSettings, build_carriers
+from activities.notify import Notifier
 from activities.odoo import OdooClient
 from activities.shipment import ShipmentActivities
 from activities.tms import TmsClient
@@ -40,14 +40,22 @@ async def partners(tmp_path: Path) -> AsyncIterator[Partners]:
     odoo = OdooClient(sims.odoo_url, "borderflow", "admin", SecretStr(SECRETS["odoo_password"]))
     clients = {
         "tms": TmsClient(sims.tms_url, SecretStr(SECRETS["tms_api_key"])),
-        "carrier": EasyPostClient(sims.carrier_url, SecretStr(SECRETS["carrier_api_key"])),
+        "carriers": build_carriers(
+            CarrierSettings(
+                easypost_url=sims.carrier_url,
+                easypost_api_key=SecretStr(SECRETS["carrier_api_key"]),
+                dhl_url=sims.dhl_url,
+                dhl_api_key=SecretStr(SECRETS["dhl_api_key"]),
+            )
+        ),
         "broker": BrokerClient(sims.broker_url, SecretStr(SECRETS["broker_api_key"])),
-        "finance": FinanceNotifier(sims.finance_url),
+        "notifier": Notifier(sims.finance_url),
     }
     store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     activities = ShipmentActivities(odoo=odoo, store=store, **clients)  # type: ignore[arg-type]
     yield Partners(sims, odoo, activities)
-    for client in [odoo, *clients.values()]:
+    carriers = clients.pop("carriers")
+    for client in [odoo, *clients.values(), *carriers.values()]:  # type: ignore[union-attr]
         await client.aclose()
     store.dispose()
     await sims.close()

@@ -59,7 +59,7 @@ class Platform:
     @staticmethod
     def free_ports() -> dict[str, int]:
         names = ["temporal", "temporal_ui", "api", "sim_odoo", "sim_tms", "sim_carrier",
-                 "sim_broker", "sim_finance"]  # fmt: skip
+                 "sim_broker", "sim_finance", "sim_dhl"]  # fmt: skip
         return {name: free_port() for name in names}
 
     def _read(self) -> None:

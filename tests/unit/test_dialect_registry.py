@@ -1,8 +1,8 @@
 from datetime import datetime
 
 import pytest
-from pydantic import ValidationError
 from dialect_support import RECEIVED_AT, fixture_bytes
+from pydantic import ValidationError
 
 from canonical.dialects import (
     NORMALIZERS,

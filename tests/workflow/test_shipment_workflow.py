@@ -9,12 +9,13 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -26,19 +27,21 @@ from activities.models import (
     CarrierBooking,
     FileCustomsInput,
     FiledDeclaration,
+    LinkTrackingInput,
     NotifyFinanceInput,
     PostedInvoice,
-    RecordTrackingInput,
     ReleaseInvoiceInput,
     StepInput,
     TransportOrderRef,
+    WriteTrackingRefInput,
 )
 from canonical.events import EventClassifier, EventSource, ShipmentEvent, event_id_for
 from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import Shipment, Stage
 from workflows.client import register_search_attributes
 from workflows.legacy import MilestoneEventV1
-from workflows.models import ShipmentInput, ShipmentStatus
+from workflows.models import TASK_QUEUE, ShipmentInput, ShipmentStatus
+from workflows.partners import PARTNERS
 from workflows.shipment import ShipmentWorkflow
 
 SHIPMENT = Shipment.model_validate_json(
@@ -76,10 +79,15 @@ class StandInActivities:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.queues: dict[str, str] = {}
+
+    def _ran(self, name: str) -> None:
+        self.calls[name] += 1
+        self.queues[name] = activity.info().task_queue
 
     @activity.defn(name="accept_order")
     async def accept_order(self, input: AcceptOrderInput) -> AcceptedOrder:
-        self.calls["accept_order"] += 1
+        self._ran("accept_order")
         if input.order_ref == "S-REJECT":
             raise ApplicationError(
                 "odoo: sale order S-REJECT not found", type="OrderNotFound", non_retryable=True
@@ -92,29 +100,34 @@ class StandInActivities:
 
     @activity.defn(name="create_transport_order")
     async def create_transport_order(self, input: StepInput) -> TransportOrderRef:
-        self.calls["create_transport_order"] += 1
+        self._ran("create_transport_order")
         return TransportOrderRef(transport_order_id="TO-000001")
 
     @activity.defn(name="book_carrier")
     async def book_carrier(self, input: StepInput) -> CarrierBooking:
-        self.calls["book_carrier"] += 1
+        self._ran("book_carrier")
         return CarrierBooking(
             carrier="easypost", carrier_shipment_id="shp_1", tracking_number="EZ1", label_url=None
         )
 
-    @activity.defn(name="record_tracking")
-    async def record_tracking(self, input: RecordTrackingInput) -> None:
+    @activity.defn(name="link_tracking")
+    async def link_tracking(self, input: LinkTrackingInput) -> None:
+        assert input.tracking_number == "EZ1"
+        self._ran("link_tracking")
+
+    @activity.defn(name="write_tracking_ref")
+    async def write_tracking_ref(self, input: WriteTrackingRefInput) -> None:
         assert (input.tracking_number, input.picking_id) == ("EZ1", 11)
-        self.calls["record_tracking"] += 1
+        self._ran("write_tracking_ref")
 
     @activity.defn(name="file_customs")
     async def file_customs(self, input: FileCustomsInput) -> FiledDeclaration:
-        self.calls["file_customs"] += 1
+        self._ran("file_customs")
         return FiledDeclaration(declaration_id="DEC-000001", lrn="LRN-1")
 
     @activity.defn(name="release_invoice")
     async def release_invoice(self, input: ReleaseInvoiceInput) -> PostedInvoice:
-        self.calls["release_invoice"] += 1
+        self._ran("release_invoice")
         return PostedInvoice(
             invoice_id=3,
             invoice_name="INV/2026/00003",
@@ -125,14 +138,30 @@ class StandInActivities:
     @activity.defn(name="notify_finance")
     async def notify_finance(self, input: NotifyFinanceInput) -> None:
         assert input.invoice.invoice_name == "INV/2026/00003"
-        self.calls["notify_finance"] += 1
+        self._ran("notify_finance")
+
+    @asynccontextmanager
+    async def running(self, client: Client) -> AsyncIterator[None]:
+        """Workers on the workflow's queue and on every partner queue, as in production."""
+        async with AsyncExitStack() as stack:
+            for queue in [TASK_QUEUE, *(calls.task_queue or TASK_QUEUE for calls in PARTNERS)]:
+                await stack.enter_async_context(
+                    Worker(
+                        client,
+                        task_queue=queue,
+                        workflows=[ShipmentWorkflow],
+                        activities=self.all(),
+                    )
+                )
+            yield
 
     def all(self) -> list:
         return [
             self.accept_order,
             self.create_transport_order,
             self.book_carrier,
-            self.record_tracking,
+            self.link_tracking,
+            self.write_tracking_ref,
             self.file_customs,
             self.release_invoice,
             self.notify_finance,
@@ -174,7 +203,7 @@ async def start(env: WorkflowEnvironment, order_ref: str) -> WorkflowHandle:
         ShipmentWorkflow.run,
         ShipmentInput(order_ref=order_ref, packages=SHIPMENT.packages),
         id=f"shipment-{order_ref}-{uuid.uuid4().hex[:6]}",
-        task_queue="test-shipments",
+        task_queue=TASK_QUEUE,
     )
 
 
@@ -187,12 +216,7 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(
-        env.client,
-        task_queue="test-shipments",
-        workflows=[ShipmentWorkflow],
-        activities=stand_ins.all(),
-    ):
+    async with stand_ins.running(env.client):
         handle = await start(env, "S00001")
         # Delivery news may come before customs news: it must be kept, not lost.
         delivered = event(
@@ -224,19 +248,20 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     assert (refs.tracking_number, refs.declaration_id) == ("EZ1", "DEC-000001")
     assert (refs.invoice_id, refs.invoice_name) == (3, "INV/2026/00003")
     assert set(stand_ins.calls.values()) == {1}
-    assert len(stand_ins.calls) == 7
+    assert len(stand_ins.calls) == 8
+    assert stand_ins.queues == {
+        "accept_order": "borderflow-odoo", "create_transport_order": "borderflow-tms",
+        "book_carrier": "borderflow-carrier", "link_tracking": TASK_QUEUE,
+        "write_tracking_ref": "borderflow-odoo", "file_customs": "borderflow-broker",
+        "release_invoice": "borderflow-odoo", "notify_finance": "borderflow-notify",
+    }  # fmt: skip
 
 
 async def test_delivery_without_proof_does_not_release_the_invoice(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(
-        env.client,
-        task_queue="test-shipments",
-        workflows=[ShipmentWorkflow],
-        activities=stand_ins.all(),
-    ):
+    async with stand_ins.running(env.client):
         handle = await start(env, "S00002")
         await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "bev_9"))
         await handle.signal(ShipmentWorkflow.event, event(Milestone.DELIVERED, "evt_9"))
@@ -260,12 +285,7 @@ async def test_an_order_that_cannot_ship_is_rejected_with_the_reason(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(
-        env.client,
-        task_queue="test-shipments",
-        workflows=[ShipmentWorkflow],
-        activities=stand_ins.all(),
-    ):
+    async with stand_ins.running(env.client):
         handle = await start(env, "S-REJECT")
         result: ShipmentStatus = await handle.result()
     assert result.stage == Stage.REJECTED
@@ -277,12 +297,7 @@ async def test_estimates_and_retracted_events_do_not_move_the_shipment(
     env: WorkflowEnvironment,
 ) -> None:
     stand_ins = StandInActivities()
-    async with Worker(
-        env.client,
-        task_queue="test-shipments",
-        workflows=[ShipmentWorkflow],
-        activities=stand_ins.all(),
-    ):
+    async with stand_ins.running(env.client):
         handle = await start(env, "S00003")
         proof = ProofOfDelivery(signed_by="J. SMITH")
         # An estimate of release, then an actual release that the broker withdraws.
@@ -323,12 +338,7 @@ async def test_estimates_and_retracted_events_do_not_move_the_shipment(
 
 async def test_version_1_milestone_signals_are_still_understood(env: WorkflowEnvironment) -> None:
     stand_ins = StandInActivities()
-    async with Worker(
-        env.client,
-        task_queue="test-shipments",
-        workflows=[ShipmentWorkflow],
-        activities=stand_ins.all(),
-    ):
+    async with stand_ins.running(env.client):
         handle = await start(env, "S00004")
         for body in (
             {"milestone": "CUSTOMS_RELEASED", "partner": "broker", "partner_event_id": "b1"},

@@ -1,0 +1,60 @@
+"""How the workflow calls each partner: task queue, timeout and retry policy, per partner.
+
+Every partner has a task queue of its own, served by workers that cap its calls with
+``max_task_queue_activities_per_second``: the server enforces that limit across all workers,
+so a partner's rate limit holds however far the worker fleet scales out. Retry policies retry
+transient failures without end (with backoff) and never retry business refusals, which the
+activities raise as non-retryable errors; the listed types are a second guard.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+REFUSED = [
+    "PartnerRejected",
+    "PartnerContract",
+    "OrderNotFound",
+    "OrderNotConfirmable",
+    "InvalidOrder",
+    "TrackingConflict",
+]
+ODOO_REFUSED = [
+    *REFUSED, "ValidationError", "UserError", "AccessError", "AccessDenied", "MissingError",
+    "OdooRequestRefused", "PickingDone",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PartnerCalls:
+    """Activity options for one partner."""
+
+    partner: str
+    task_queue: str | None
+    """``None``: the workflow's own task queue."""
+    start_to_close: timedelta
+    retry: RetryPolicy
+
+
+def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial_s),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=maximum_s),
+        non_retryable_error_types=refused,
+    )
+
+
+ODOO = PartnerCalls("odoo", "borderflow-odoo", timedelta(seconds=60), _retry(2, 120, ODOO_REFUSED))
+TMS = PartnerCalls("tms", "borderflow-tms", timedelta(seconds=30), _retry(1, 60, REFUSED))
+CARRIER = PartnerCalls(
+    "carrier", "borderflow-carrier", timedelta(seconds=60), _retry(1, 60, REFUSED)
+)
+BROKER = PartnerCalls("broker", "borderflow-broker", timedelta(seconds=60), _retry(5, 300, REFUSED))
+NOTIFY = PartnerCalls("notify", "borderflow-notify", timedelta(seconds=30), _retry(1, 30, REFUSED))
+LOCAL = PartnerCalls("store", None, timedelta(seconds=30), _retry(1, 30, REFUSED))
+"""Our own store, on the workflow's task queue."""
+
+PARTNERS = (ODOO, TMS, CARRIER, BROKER, NOTIFY)
+BY_NAME = {calls.partner: calls for calls in (*PARTNERS, LOCAL)}

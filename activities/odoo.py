@@ -14,12 +14,15 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
+from temporalio.exceptions import ApplicationError
 
 from activities.errors import business_error, new_http_client
 from activities.odoo_errors import PARTNER
 from activities.odoo_transports import Json2, JsonRpc, OdooTransport
 
 TransportName = Literal["auto", "jsonrpc", "json2"]
+READ_RETRY_DELAYS_S = (0.2, 0.6)
+"""Pauses between the in-client attempts of a read (three attempts in all)."""
 JSON2_SINCE = 19
 
 
@@ -82,6 +85,26 @@ class OdooClient:
         """Any public ORM or business method, e.g. ``call("sale.order", "action_confirm", [7])``."""
         return await (await self.transport()).call(model, method, ids, named)
 
+    async def _read(
+        self, model: str, method: str, ids: list[int] | None = None, **named: Any
+    ) -> Any:
+        """A call that changes nothing: retried here on a transient failure, a few times, fast.
+
+        One flaky read should not cost a whole activity attempt (and its backoff); writes are
+        left to the activity's retry policy, where search-before-create makes them safe. A 429
+        with Retry-After is not retried here: the activity waits as long as Odoo asked.
+        """
+        for delay in (*READ_RETRY_DELAYS_S, None):
+            try:
+                return await self.call(model, method, ids, **named)
+            except (ApplicationError, httpx.TransportError) as err:
+                asked_to_wait = isinstance(err, ApplicationError) and (
+                    err.non_retryable or err.next_retry_delay is not None
+                )
+                if delay is None or asked_to_wait:
+                    raise
+                await asyncio.sleep(delay)
+
     async def search_read(
         self,
         model: str,
@@ -96,11 +119,11 @@ class OdooClient:
             named["limit"] = limit
         if order is not None:
             named["order"] = order
-        records: list[dict[str, Any]] = await self.call(model, "search_read", **named)
+        records: list[dict[str, Any]] = await self._read(model, "search_read", **named)
         return [clean(record) for record in records]
 
     async def read(self, model: str, ids: list[int], fields: list[str]) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = await self.call(model, "read", ids, fields=fields)
+        records: list[dict[str, Any]] = await self._read(model, "read", ids, fields=fields)
         return [clean(record) for record in records]
 
     async def read_one(self, model: str, record_id: int, fields: list[str]) -> dict[str, Any]:

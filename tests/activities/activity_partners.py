@@ -8,6 +8,16 @@ from activities.odoo import OdooClient
 from activities.shipment import ShipmentActivities
 from simulators.app import RunningSimulators
 
+SECRETS = {
+    "odoo_password": "odoo-pw",
+    "tms_api_key": "tms-key",
+    "carrier_api_key": "carrier-key",
+    "broker_api_key": "broker-key",
+    "easypost_webhook_secret": "easypost-secret",
+    "broker_webhook_secret": "broker-secret",
+    "dhl_api_key": "dhl-key",
+}
+
 
 @dataclass
 class Partners:

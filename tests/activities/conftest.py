@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from activity_partners import Partners
+from activity_partners import SECRETS, Partners
 from pydantic import SecretStr
 
 from activities.broker import BrokerClient
@@ -16,16 +16,6 @@ from activities.tms import TmsClient
 from simulators.app import start_simulators
 from simulators.settings import SimulatorSettings
 from store.db import make_engine
-
-SECRETS = {
-    "odoo_password": "odoo-pw",
-    "tms_api_key": "tms-key",
-    "carrier_api_key": "carrier-key",
-    "broker_api_key": "broker-key",
-    "easypost_webhook_secret": "easypost-secret",
-    "broker_webhook_secret": "broker-secret",
-    "dhl_api_key": "dhl-key",
-}
 
 
 @pytest.fixture

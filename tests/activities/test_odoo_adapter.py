@@ -174,12 +174,25 @@ async def test_lock_conflicts_in_odoos_shape_are_retryable(
     assert "ConcurrencyError" in caught.value.message
 
 
+async def test_reads_absorb_a_short_burst_of_transient_failures(
+    odoo19: RunningSimulators, odoo: OdooClient
+) -> None:
+    await odoo.transport()
+    await faults(odoo19, fail_next=2, fail_status=503)
+    assert await odoo.search_read("res.country", [["code", "=", "DE"]], ["code"]) != []
+    await faults(odoo19, fail_next=3, fail_status=503)
+    with pytest.raises(ApplicationError) as caught:
+        await odoo.read("res.country", [1], ["code"])
+    assert not caught.value.non_retryable
+
+
 async def test_server_errors_and_rate_limits_are_retryable(
     odoo19: RunningSimulators, odoo: OdooClient
 ) -> None:
+    await odoo.transport()
     await faults(odoo19, fail_next=1, fail_status=502)
     with pytest.raises(ApplicationError) as caught:
-        await odoo.search_read("res.country", [], ["code"], limit=1)
+        await odoo.create("res.partner", {"name": "Burst"})
     assert not caught.value.non_retryable
     await faults(odoo19, rate_limit_next=1, retry_after_s=7)
     with pytest.raises(ApplicationError) as caught:
@@ -195,7 +208,7 @@ async def test_timeouts_and_refused_connections_are_retryable_transport_errors(
     await odoo.transport()  # detection done before the hang is armed
     await faults(odoo19, hang_next=1, hang_s=5)
     with pytest.raises(httpx.TimeoutException):
-        await odoo.search_read("res.country", [], ["code"], limit=1)
+        await odoo.create("res.partner", {"name": "Slow"})
     nobody = OdooClient(
         "http://127.0.0.1:9", "borderflow", "admin", SecretStr(PASSWORD), transport="jsonrpc"
     )

@@ -167,6 +167,21 @@ def test_a_shipment_started_over_http_is_invoiced_exactly_once(platform: Platfor
     assert len(messages) == 1
 
 
+def test_no_secret_reaches_workflow_history(platform: Platform) -> None:
+    history = subprocess.run(
+        [str(Path(BORDERFLOW).parent / "temporal"), "workflow", "show", "--workflow-id",
+         "shipment-S00001", "--output", "json", "--address",
+         f"127.0.0.1:{platform.ports['temporal']}"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "accept_order" in history and "release_invoice" in history
+    secrets = {k: v for k, v in platform.local_env().items()
+               if k.endswith(("_PASSWORD", "_API_KEY", "_SECRET"))}  # fmt: skip
+    assert len(secrets) >= 6
+    leaked = [name for name, value in secrets.items() if value in history]
+    assert leaked == []
+
+
 def test_bad_input_gets_problem_json(platform: Platform) -> None:
     api = platform.api_url
     invalid = httpx.post(f"{api}/v1/shipments", json={"order_ref": "S/1", "packages": []})

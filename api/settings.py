@@ -19,3 +19,9 @@ class ApiSettings(BaseSettings):
     broker_webhook_secret: SecretStr
     webhook_tolerance_s: int = 300
     """How far a signed webhook timestamp may be from now, either way."""
+    inbox_redelivery_s: float = 2.0
+    """How often stored webhooks that could not be signalled yet are retried."""
+    inbox_unknown_grace_s: float = 600.0
+    """How long a webhook for a shipment we cannot find is retried before it is a dead letter."""
+    inbox_retention_days: float = 7.0
+    """How long delivered webhooks are kept (to recognise late redeliveries); at least 4."""

@@ -1,27 +1,30 @@
-"""``POST /v1/webhooks/{partner}``: verify, normalize, route and signal partner milestones.
+"""``POST /v1/webhooks/{partner}``: verify, store durably, then signal partner events.
 
-Order of checks: unknown partner 404 → body too large 413 → bad signature 401 → not JSON 400 →
-not the partner's shape 422 → no such shipment 404. A 2xx means every event was signalled; a
-redelivery of the same partner event is recorded once by the workflow.
+Order of checks: unknown partner 404 → body too large 413 → bad signature 401 (checked on the
+raw body, before anything parses it) → not JSON 400. Then the payload is stored in the inbox
+before any 2xx is sent:
+- a payload that is not the partner's shape is kept as a dead letter and answered 422;
+- a redelivery (same partner and dedupe key) is answered 200 and signals nothing;
+- otherwise delivery is tried at once: 200 when every event was signalled, 202 when the
+  payload is stored and will be delivered by the redelivery loop (Temporal down, shipment not
+  known yet) or was kept as a dead letter. Either way the partner need not send it again.
 """
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
-from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
+from api.inbox_delivery import InboxDelivery
 from api.problems import problem
 from api.settings import ApiSettings
 from api.signatures import verify_broker, verify_easypost
 from canonical.dialects import MalformedPayload, normalize
-from canonical.dialects.normalized import NormalizedWebhook
-from store.tracking import shipment_for_tracking
-from workflows.shipment import ShipmentWorkflow
+from store.inbox import InboxState, store_message
 
 
 @dataclass(frozen=True)
@@ -47,52 +50,48 @@ def webhook_partners(settings: ApiSettings) -> dict[str, WebhookPartner]:
 
 
 class WebhookRoutes:
-    def __init__(self, partners: dict[str, WebhookPartner], client: Client, store: Engine) -> None:
+    def __init__(
+        self, partners: dict[str, WebhookPartner], delivery: InboxDelivery, store: Engine
+    ) -> None:
         self._partners = partners
-        self._client = client
+        self._delivery = delivery
         self._store = store
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_post("/v1/webhooks/{partner}", self.receive)
 
     async def receive(self, request: web.Request) -> web.Response:
-        partner = self._partners.get(request.match_info["partner"])
+        name = request.match_info["partner"]
+        partner = self._partners.get(name)
         if partner is None:
-            return problem(
-                404, "Unknown partner", f"no webhook partner {request.match_info['partner']!r}"
-            )
+            return problem(404, "Unknown partner", f"no webhook partner {name!r}")
         body = await request.read()
         if not partner.verify(request.headers, body):
             return problem(401, "Invalid signature", f"the {partner.name} signature does not match")
+        headers = dict(request.headers)
         try:
             normalized = normalize(partner.name, body, received_at=datetime.now(UTC))
         except MalformedPayload as err:
-            status, title = (400, "Malformed JSON") if err.not_json else (422, "Invalid payload")
-            return problem(status, title, str(err))
-        if not normalized.events:
-            return web.json_response({"received": 0})
-        shipment_id = await self._route(partner.name, normalized)
-        if shipment_id is None:
-            refs = normalized.references.model_dump(exclude_none=True)
-            return problem(404, "Unknown shipment", f"no shipment matches {partner.name} {refs}")
-        handle = self._client.get_workflow_handle(shipment_id)
-        try:
-            for event in normalized.events:
-                routed = event.model_copy(update={"shipment_id": shipment_id})
-                await handle.signal(ShipmentWorkflow.event, routed)
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return problem(404, "Unknown shipment", f"shipment {shipment_id} is not running")
-            raise
-        return web.json_response({"received": len(normalized.events), "shipment_id": shipment_id})
-
-    async def _route(self, partner: str, normalized: NormalizedWebhook) -> str | None:
-        """Our shipment id for a payload: echoed by the partner, or through a tracking link."""
-        references = normalized.references
-        if references.shipment_id:
-            return references.shipment_id
-        if references.tracking_number:
-            return await asyncio.to_thread(
-                shipment_for_tracking, self._store, partner, references.tracking_number
+            if err.not_json:
+                return problem(400, "Malformed JSON", str(err))
+            key = "body:" + hashlib.sha256(body).hexdigest()
+            dead, _ = await asyncio.to_thread(
+                store_message, self._store, partner=partner.name, dedupe_key=key,
+                headers=headers, body=body, state=InboxState.DEAD, reason=f"not understood: {err}",
+            )  # fmt: skip
+            return problem(422, "Invalid payload", str(err), inbox_id=dead.id)
+        message, new = await asyncio.to_thread(
+            store_message, self._store, partner=partner.name,
+            dedupe_key=normalized.dedupe_key, headers=headers, body=body,
+        )  # fmt: skip
+        if not new:
+            return web.json_response(
+                {"inbox_id": message.id, "duplicate": True, "state": message.state}
             )
-        return None
+        state = await self._delivery.deliver(message, normalized)
+        status = 200 if state in (InboxState.DELIVERED, InboxState.IGNORED) else 202
+        return web.json_response(
+            {"inbox_id": message.id, "duplicate": False, "state": state,
+             "received": len(normalized.events)},
+            status=status,
+        )  # fmt: skip

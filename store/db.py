@@ -21,7 +21,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    import store.tracking  # noqa: F401  (registers the tables on SQLModel.metadata)
+    # Importing the table modules registers their tables on SQLModel.metadata.
+    import store.inbox
+    import store.tracking  # noqa: F401
 
     SQLModel.metadata.create_all(engine)
     return engine

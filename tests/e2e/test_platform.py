@@ -4,6 +4,7 @@ Everything here goes through HTTP (the API, Odoo's JSON-RPC) or the `borderflow`
 The tests run in file order: the last one stops the platform and starts it again.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -208,6 +209,54 @@ def test_bad_input_gets_problem_json(platform: Platform) -> None:
     assert malformed.status_code == 422
     too_big = httpx.post(f"{api}/v1/webhooks/easypost", content=b"x" * (2 * 1024 * 1024))
     assert too_big.status_code == 413
+
+
+def test_a_hundred_identical_webhooks_are_stored_once_and_signalled_once(
+    platform: Platform,
+) -> None:
+    broker = f"http://127.0.0.1:{platform.ports['sim_broker']}"
+    httpx.post(f"{broker}/_sim/faults", json={"customs": {"hold_next": 1}}).raise_for_status()
+    order_ref = create_order(platform)
+    shipment_id = httpx.post(f"{platform.api_url}/v1/shipments", timeout=15,
+                             json={"order_ref": order_ref, "packages": [PACKAGE]}
+                             ).json()["shipment_id"]  # fmt: skip
+    deadline = time.monotonic() + 30
+    status: dict = {}
+    while time.monotonic() < deadline:  # held in customs: it stays running
+        status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}", timeout=15).json()
+        if status.get("stage") == "customs" and status["references"]["tracking_number"]:
+            break
+        time.sleep(0.3)
+    tracking = status["references"]["tracking_number"]
+    event = {
+        "object": "Event", "id": "evt_manual_0001", "description": "tracker.updated",
+        "result": {"object": "Tracker", "id": "trk_manual", "tracking_code": tracking,
+                   "status": "in_transit", "status_detail": "arrived_at_facility",
+                   "tracking_details": [{"object": "TrackingDetail", "status": "in_transit",
+                                         "status_detail": "arrived_at_facility",
+                                         "message": "Sorted", "datetime":
+                                         "2026-11-20T10:00:00+01:00"}]},
+    }  # fmt: skip
+    body = json.dumps(event).encode()
+    secret = platform.local_env()["BORDERFLOW_EASYPOST_WEBHOOK_SECRET"].encode()
+    headers = {"X-Hmac-Signature": "hmac-sha256-hex="
+               + hmac.new(secret, body, hashlib.sha256).hexdigest()}  # fmt: skip
+
+    async def send_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            return await asyncio.gather(*(
+                client.post(f"{platform.api_url}/v1/webhooks/easypost", content=body,
+                            headers=headers) for _ in range(100)))  # fmt: skip
+
+    replies = asyncio.run(send_all())
+    assert {r.status_code for r in replies} == {200}
+    outcomes = sorted(r.json()["duplicate"] for r in replies)
+    assert outcomes.count(False) == 1 and outcomes.count(True) == 99
+    assert len({r.json()["inbox_id"] for r in replies}) == 1
+    status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}", timeout=15).json()
+    manual = [e for e in status["events"] if e["source"]["partner_event_id"] is None
+              and e["source"]["raw_code"] == "in_transit/arrived_at_facility"]  # fmt: skip
+    assert len(manual) == 1
 
 
 def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> None:

@@ -1,9 +1,10 @@
 """``/v1/shipments``: start a shipment and read its status."""
 
-from datetime import timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -15,9 +16,17 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import problem, validation_problem
+from canonical.events import (
+    EventClassifier,
+    EventLocation,
+    EventSource,
+    ShipmentEvent,
+    event_id_for,
+)
+from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import shipment_id_for
 from workflows.client import ui_link
-from workflows.models import ORDER_REF, SHIPMENT_STATUS, TASK_QUEUE, ShipmentInput
+from workflows.models import ORDER_REF, SHIPMENT_STATUS, TASK_QUEUE, ShipmentInput, ShipmentStatus
 from workflows.shipment import ShipmentWorkflow
 
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -32,6 +41,8 @@ class ShipmentRoutes:
     def add_to(self, app: web.Application) -> None:
         app.router.add_post("/v1/shipments", self.start)
         app.router.add_get("/v1/shipments/{shipment_id}", self.show)
+        app.router.add_get("/v1/shipments/{shipment_id}/timeline", self.timeline)
+        app.router.add_post("/v1/shipments/{shipment_id}/events", self.record_event)
 
     def _links(self, shipment_id: str) -> dict[str, str]:
         return {
@@ -78,11 +89,11 @@ class ShipmentRoutes:
             body, status=status, headers={"Location": f"/v1/shipments/{shipment_id}"}
         )
 
-    async def show(self, request: web.Request) -> web.Response:
-        shipment_id = request.match_info["shipment_id"]
+    async def _status(self, shipment_id: str) -> ShipmentStatus | web.Response:
+        """The shipment's status, or the problem response saying why there is none."""
         handle = self._client.get_workflow_handle(shipment_id)
         try:
-            status = await handle.query(ShipmentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+            return await handle.query(ShipmentWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return problem(404, "Unknown shipment", f"no shipment {shipment_id}")
@@ -91,6 +102,77 @@ class ShipmentRoutes:
             raise
         except WorkflowQueryFailedError as err:
             return problem(502, "Shipment status failed", str(err))
+
+    async def show(self, request: web.Request) -> web.Response:
+        shipment_id = request.match_info["shipment_id"]
+        status = await self._status(shipment_id)
+        if isinstance(status, web.Response):
+            return status
         body = status.model_dump(mode="json")
         body.update(self._links(shipment_id))
         return web.json_response(body)
+
+    async def timeline(self, request: web.Request) -> web.Response:
+        """Stages reached and partner events, merged in time order (events by occurred_at)."""
+        shipment_id = request.match_info["shipment_id"]
+        status = await self._status(shipment_id)
+        if isinstance(status, web.Response):
+            return status
+        return web.json_response({"shipment_id": shipment_id, "entries": timeline(status)})
+
+    async def record_event(self, request: web.Request) -> web.Response:
+        """A milestone recorded by ops (``Idempotency-Key`` makes a retry record it once)."""
+        shipment_id = request.match_info["shipment_id"]
+        try:
+            manual = ManualEvent.model_validate_json(await request.read())
+        except ValidationError as err:
+            return validation_problem(err)
+        key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
+        now = datetime.now(UTC)
+        event = ShipmentEvent(
+            event_id=event_id_for("ops", key), dedupe_key=key, shipment_id=shipment_id,
+            milestone=manual.milestone, classifier=manual.classifier,
+            occurred_at=manual.occurred_at or now, recorded_at=now, reason=manual.reason,
+            location=manual.location, proof_of_delivery=manual.proof_of_delivery,
+            source=EventSource(partner="ops", partner_event_id=key),
+        )  # fmt: skip
+        try:
+            await self._client.get_workflow_handle(shipment_id).signal(
+                ShipmentWorkflow.event, event, rpc_timeout=QUERY_TIMEOUT
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return problem(404, "Unknown shipment", f"no running shipment {shipment_id}")
+            raise
+        return web.json_response({"event_id": event.event_id, "shipment_id": shipment_id},
+                                 status=202)  # fmt: skip
+
+
+class ManualEvent(BaseModel):
+    """What ops may record by hand: a milestone, when, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    milestone: Milestone
+    occurred_at: AwareDatetime | None = None
+    classifier: EventClassifier = EventClassifier.ACTUAL
+    reason: str = Field(min_length=1, max_length=500)
+    location: EventLocation | None = None
+    proof_of_delivery: ProofOfDelivery | None = None
+
+
+def timeline(status: ShipmentStatus) -> list[dict[str, object]]:
+    retracted = {e.retracts_event_id for e in status.events if e.retracts_event_id}
+    entries: list[dict[str, object]] = [
+        {"at": reached.at.isoformat(), "kind": "stage", "stage": reached.stage.value}
+        for reached in status.stages
+    ]
+    for event in status.events:
+        entries.append({
+            "at": event.occurred_at.isoformat(), "kind": "event",
+            "milestone": event.milestone.value, "classifier": event.classifier.value,
+            "partner": event.source.partner, "event_id": event.event_id,
+            "reason": event.reason, "retracted": event.event_id in retracted,
+            "retracts": event.retracts_event_id,
+        })  # fmt: skip
+    return sorted(entries, key=lambda entry: datetime.fromisoformat(str(entry["at"])))

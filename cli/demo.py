@@ -110,10 +110,17 @@ def summary(status: dict[str, Any]) -> str:
 
 
 async def run_demo(
-    *, api_url: str, odoo: OdooClient, count: int, timeout_s: float, say: Callable[[str], None]
+    *,
+    api_url: str,
+    token: str,
+    odoo: OdooClient,
+    count: int,
+    timeout_s: float,
+    say: Callable[[str], None],
 ) -> bool:
     """Ship ``count`` demo orders to invoice. True when every one of them was invoiced."""
-    async with httpx.AsyncClient(base_url=api_url, timeout=15.0) as api:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=api_url, timeout=15.0, headers=headers) as api:
         started = []
         for index in range(count):
             order_ref = await create_demo_order(odoo, index)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from activities.odoo import OdooClient
 from cli.demo import run_demo
-from cli.settings import UpSettings, cli_settings
+from cli.settings import CliSettings, UpSettings, cli_settings
 
 
 def say(line: str) -> None:
@@ -39,6 +39,13 @@ def cmd_up(_args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = cli_settings()
     password = settings.odoo_password
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if not token:
+        return fail(
+            "no API token: start the platform with `make run` first "
+            "(or set BORDERFLOW_API_TOKEN; see `borderflow token create`)",
+            2,
+        )
     if password is None:
         return fail(
             "no Odoo password: start the platform with `make run` first "
@@ -50,6 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         odoo = OdooClient(settings.odoo_url, settings.odoo_db, settings.odoo_login, password)
         try:
             return await run_demo(
+                token=token,
                 api_url=settings.api_url,
                 odoo=odoo,
                 count=args.count,
@@ -66,10 +74,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if ok else fail("demo failed: not every shipment was invoiced")
 
 
+def auth_headers(settings: CliSettings) -> dict[str, str]:
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    """Create an API token in the store and print it, once."""
+    from store.db import make_engine
+    from store.tokens import Role, create_token
+
+    settings = cli_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        row, token = create_token(engine, Role(args.role), args.name)
+    finally:
+        engine.dispose()
+    print(token)
+    print(f"token {row.id} ({row.role}) created; it is shown only now", file=sys.stderr)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     settings = cli_settings()
     try:
-        response = httpx.get(f"{settings.api_url}/v1/shipments/{args.shipment_id}", timeout=15)
+        response = httpx.get(
+            f"{settings.api_url}/v1/shipments/{args.shipment_id}", timeout=15,
+            headers=auth_headers(settings),
+        )  # fmt: skip
     except httpx.HTTPError as err:
         return fail(f"cannot reach the API at {settings.api_url}: {err}")
     body: dict[str, Any] = response.json() if response.content else {}
@@ -144,6 +176,11 @@ def parser() -> argparse.ArgumentParser:
     )
     normalize.add_argument("--partner", required=True, help="easypost, dhl, dcsa, …")
     normalize.add_argument("file", help="the payload file, or - for standard input")
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token and print it once")
+    create.add_argument("--role", required=True, choices=["ops", "support", "finance", "admin"])
+    create.add_argument("--name", default="created with borderflow token create")
     schema = commands.add_parser("schema", help="write the canonical model's JSON Schema")
     schema.add_argument("--out", default="docs/schema", help="directory (default docs/schema)")
     schema.add_argument("--check", action="store_true", help="fail if the files are stale")
@@ -156,6 +193,7 @@ COMMANDS = {
     "status": cmd_status,
     "normalize": cmd_normalize,
     "schema": cmd_schema,
+    "token": cmd_token_create,
 }
 
 

@@ -20,6 +20,10 @@ class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
 
     api_url: str = "http://127.0.0.1:8080"
+    api_token: SecretStr | None = None
+    """Bearer token for the API (``borderflow token create``; ``make run`` writes one)."""
+    database_url: str = "sqlite:///.data/borderflow.db"
+    """The store, for ``borderflow token create``."""
     odoo_url: str = "http://127.0.0.1:8069"
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"

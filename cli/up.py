@@ -28,6 +28,8 @@ from pydantic import SecretStr
 from activities.odoo import OdooClient
 from cli.demo import run_demo
 from cli.settings import UpSettings, local_env_file
+from store.db import make_engine
+from store.tokens import Role, authenticate, create_token
 from workflows.client import connect
 from workflows.models import SEARCH_ATTRIBUTES
 
@@ -119,6 +121,24 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
     for name in SECRET_NAMES:
         values.setdefault(name, secrets.token_urlsafe(24))
     return values
+
+
+def local_admin_token(database_url: str, env_file: Path) -> str:
+    """The local platform's admin API token: the one in ``env_file`` while it is still valid
+    in the store, else a new one (created in the store, hashed)."""
+    engine = make_engine(database_url)
+    try:
+        existing = ""
+        if env_file.exists():
+            for line in env_file.read_text().splitlines():
+                if line.startswith("BORDERFLOW_API_TOKEN="):
+                    existing = line.split("=", 1)[1]
+        if existing and authenticate(engine, existing) is not None:
+            return existing
+        _, token = create_token(engine, Role.ADMIN, "local platform (borderflow up)")
+        return token
+    finally:
+        engine.dispose()
 
 
 def write_env_file(path: Path, values: dict[str, str]) -> None:
@@ -268,10 +288,13 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     env_file = local_env_file(data_dir)
     platform = platform_env(settings, data_dir)
     local = {**load_or_create_secrets(env_file), **platform}
-    write_env_file(env_file, local)
     # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
     local["BORDERFLOW_ODOO_API_KEY"] = local["BORDERFLOW_ODOO_PASSWORD"]
-    env = {**os.environ, **local}
+    local["BORDERFLOW_API_TOKEN"] = await asyncio.to_thread(
+        local_admin_token, platform["BORDERFLOW_DATABASE_URL"], env_file
+    )
+    write_env_file(env_file, local)
+    env = {**os.environ, **{k: v for k, v in local.items() if k != "BORDERFLOW_API_TOKEN"}}
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -334,6 +357,7 @@ async def _demo(
         demo = asyncio.create_task(
             run_demo(
                 api_url=platform["BORDERFLOW_API_URL"],
+                token=local["BORDERFLOW_API_TOKEN"],
                 odoo=odoo,
                 count=settings.demo_shipments,
                 timeout_s=settings.demo_timeout_s,

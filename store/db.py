@@ -23,6 +23,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     # Importing the table modules registers their tables on SQLModel.metadata.
     import store.inbox
+    import store.tokens
     import store.tracking  # noqa: F401
 
     SQLModel.metadata.create_all(engine)

@@ -89,6 +89,11 @@ class Platform:
     def odoo_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['sim_odoo']}"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The local admin token `borderflow up` created, as an Authorization header."""
+        return {"Authorization": f"Bearer {self.local_env()['BORDERFLOW_API_TOKEN']}"}
+
     def local_env(self) -> dict[str, str]:
         text = (self.data_dir / "local.env").read_text()
         return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)

@@ -33,10 +33,11 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         running.stop()
 
 
-def follow(api_url: str, shipment_id: str, timeout_s: float = 60) -> dict:
+def follow(platform: Platform, shipment_id: str, timeout_s: float = 60) -> dict:
+    api_url, headers = platform.api_url, platform.headers
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        reply = httpx.get(f"{api_url}/v1/shipments/{shipment_id}", timeout=15)
+        reply = httpx.get(f"{api_url}/v1/shipments/{shipment_id}", headers=headers, timeout=15)
         if reply.status_code == 200 and reply.json()["stage"] in ("invoiced", "rejected"):
             return reply.json()
         time.sleep(0.3)
@@ -112,14 +113,18 @@ def test_make_run_ships_the_demo_order_to_invoice_and_prints_its_ui_link(
 def test_a_shipment_started_over_http_is_invoiced_exactly_once(platform: Platform) -> None:
     order_ref = create_order(platform)
     body = {"order_ref": order_ref, "packages": [PACKAGE]}
-    first = httpx.post(f"{platform.api_url}/v1/shipments", json=body, timeout=15)
+    first = httpx.post(
+        f"{platform.api_url}/v1/shipments", headers=platform.headers, json=body, timeout=15
+    )
     assert first.status_code == 201, first.text
     shipment_id = first.json()["shipment_id"]
     assert shipment_id == f"shipment-{order_ref}"
-    again = httpx.post(f"{platform.api_url}/v1/shipments", json=body, timeout=15)
+    again = httpx.post(
+        f"{platform.api_url}/v1/shipments", headers=platform.headers, json=body, timeout=15
+    )
     assert again.status_code == 200 and again.json()["shipment_id"] == shipment_id
 
-    status = follow(platform.api_url, shipment_id)
+    status = follow(platform, shipment_id)
     assert status["stage"] == "invoiced", status
     milestones = [e["milestone"] for e in status["events"]]
     assert {"CUSTOMS_RELEASED", "DELIVERED"} <= set(milestones)
@@ -185,13 +190,22 @@ def test_no_secret_reaches_workflow_history(platform: Platform) -> None:
 
 def test_bad_input_gets_problem_json(platform: Platform) -> None:
     api = platform.api_url
-    invalid = httpx.post(f"{api}/v1/shipments", json={"order_ref": "S/1", "packages": []})
+    invalid = httpx.post(
+        f"{api}/v1/shipments", headers=platform.headers, json={"order_ref": "S/1", "packages": []}
+    )
     assert invalid.status_code == 422
     assert invalid.headers["content-type"].startswith("application/problem+json")
     fields = {e["field"] for e in invalid.json()["errors"]}
     assert {"order_ref", "packages"} <= fields
-    assert httpx.post(f"{api}/v1/shipments", content=b"{not json").status_code == 400
-    assert httpx.get(f"{api}/v1/shipments/shipment-NOPE").status_code == 404
+    assert (
+        httpx.post(
+            f"{api}/v1/shipments", headers=platform.headers, content=b"{not json"
+        ).status_code
+        == 400
+    )
+    assert (
+        httpx.get(f"{api}/v1/shipments/shipment-NOPE", headers=platform.headers).status_code == 404
+    )
     assert httpx.post(f"{api}/v1/webhooks/fedex", content=b"{}").status_code == 404
     forged = httpx.post(
         f"{api}/v1/webhooks/easypost",
@@ -217,13 +231,16 @@ def test_a_hundred_identical_webhooks_are_stored_once_and_signalled_once(
     broker = f"http://127.0.0.1:{platform.ports['sim_broker']}"
     httpx.post(f"{broker}/_sim/faults", json={"customs": {"hold_next": 1}}).raise_for_status()
     order_ref = create_order(platform)
-    shipment_id = httpx.post(f"{platform.api_url}/v1/shipments", timeout=15,
+    shipment_id = httpx.post(
+        f"{platform.api_url}/v1/shipments", headers=platform.headers, timeout=15,
                              json={"order_ref": order_ref, "packages": [PACKAGE]}
                              ).json()["shipment_id"]  # fmt: skip
     deadline = time.monotonic() + 30
     status: dict = {}
     while time.monotonic() < deadline:  # held in customs: it stays running
-        status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}", timeout=15).json()
+        status = httpx.get(
+            f"{platform.api_url}/v1/shipments/{shipment_id}", headers=platform.headers, timeout=15
+        ).json()
         if status.get("stage") == "customs" and status["references"]["tracking_number"]:
             break
         time.sleep(0.3)
@@ -253,20 +270,82 @@ def test_a_hundred_identical_webhooks_are_stored_once_and_signalled_once(
     outcomes = sorted(r.json()["duplicate"] for r in replies)
     assert outcomes.count(False) == 1 and outcomes.count(True) == 99
     assert len({r.json()["inbox_id"] for r in replies}) == 1
-    status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}", timeout=15).json()
+    status = httpx.get(
+        f"{platform.api_url}/v1/shipments/{shipment_id}", headers=platform.headers, timeout=15
+    ).json()
     manual = [e for e in status["events"] if e["source"]["partner_event_id"] is None
               and e["source"]["raw_code"] == "in_transit/arrived_at_facility"]  # fmt: skip
     assert len(manual) == 1
 
 
+def token(platform: Platform, role: str) -> dict[str, str]:
+    done = subprocess.run([BORDERFLOW, "token", "create", "--role", role], env=platform.env,
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    assert "shown only now" in done.stderr
+    return {"Authorization": f"Bearer {done.stdout.strip()}"}
+
+
+def test_every_route_checks_the_token_and_its_role(platform: Platform) -> None:
+    api = platform.api_url
+    support, ops = token(platform, "support"), token(platform, "ops")
+    routes = [("GET", "/v1/shipments/shipment-S00001"),
+              ("GET", "/v1/shipments/shipment-S00001/timeline"),
+              ("POST", "/v1/shipments"), ("POST", "/v1/shipments/shipment-S00001/events"),
+              ("GET", "/v1/inbox"), ("POST", "/v1/inbox/1/replay")]  # fmt: skip
+    for method, path in routes:
+        for headers in ({}, {"Authorization": "Bearer bf_nope.nope"}, {"Authorization": "x"}):
+            reply = httpx.request(method, f"{api}{path}", headers=headers, timeout=15)
+            assert reply.status_code == 401, (method, path, headers)
+            assert reply.headers["WWW-Authenticate"].startswith("Bearer")
+    assert httpx.get(f"{api}/v1/shipments/shipment-S00001", headers=support).status_code == 200
+    for method, path in routes[2:]:
+        reply = httpx.request(method, f"{api}{path}", headers=support, json={}, timeout=15)
+        assert reply.status_code == 403, (method, path)
+    assert httpx.get(f"{api}/v1/inbox", headers=ops).status_code == 403
+    assert httpx.get(f"{api}/healthz").status_code == 200
+    assert httpx.get(f"{api}/readyz", timeout=15).json() == {"status": "ready"}
+
+
+def test_timeline_manual_events_and_the_inbox(platform: Platform) -> None:
+    api, headers = platform.api_url, platform.headers
+    timeline = httpx.get(f"{api}/v1/shipments/shipment-S00001/timeline", headers=headers,
+                         timeout=15).json()["entries"]  # fmt: skip
+    assert [e["stage"] for e in timeline if e["kind"] == "stage"][-1] == "invoiced"
+    assert any(e["kind"] == "event" and e["milestone"] == "DELIVERED" for e in timeline)
+    invalid = httpx.post(
+        f"{api}/v1/shipments/shipment-S00001/events",
+        headers=headers,
+        json={"milestone": "TELEPORTED", "reason": "x"},
+        timeout=15,
+    )
+    assert invalid.status_code == 422
+    closed = httpx.post(
+        f"{api}/v1/shipments/shipment-S00001/events",
+        headers=headers,
+        json={"milestone": "EXCEPTION", "reason": "damaged"},
+        timeout=15,
+    )
+    assert closed.status_code == 404  # an invoiced shipment takes no more events
+    inbox = httpx.get(f"{api}/v1/inbox?state=delivered&limit=5", headers=headers,
+                      timeout=15).json()  # fmt: skip
+    assert len(inbox["items"]) == 5 and inbox["next_after"] == inbox["items"][-1]["id"]
+    assert {item["state"] for item in inbox["items"]} == {"delivered"}
+    first = inbox["items"][0]
+    replayed = httpx.post(f"{api}/v1/inbox/{first['id']}/replay", headers=headers, timeout=15)
+    assert replayed.status_code == 200
+    assert httpx.get(f"{api}/v1/inbox?state=bogus", headers=headers).status_code == 400
+    assert httpx.post(f"{api}/v1/inbox/999999/replay", headers=headers).status_code == 404
+
+
 def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> None:
     reply = httpx.post(
         f"{platform.api_url}/v1/shipments",
+        headers=platform.headers,
         json={"order_ref": "S99999", "packages": [PACKAGE]},
         timeout=15,
     )
     assert reply.status_code == 201
-    status = follow(platform.api_url, reply.json()["shipment_id"])
+    status = follow(platform, reply.json()["shipment_id"])
     assert status["stage"] == "rejected"
     assert "S99999 not found" in status["rejection"]
 
@@ -314,7 +393,7 @@ def test_stop_leaves_nothing_behind_and_a_restart_keeps_history(
     again = Platform(platform.data_dir, demo_shipments=0, ports=platform.ports)
     try:
         again.wait_for("running:", timeout_s=90)
-        status = follow(again.api_url, "shipment-S00001", timeout_s=30)
+        status = follow(again, "shipment-S00001", timeout_s=30)
         assert status["stage"] == "invoiced"
     finally:
         assert again.stop() == 0

@@ -53,6 +53,7 @@ def test_flaky_odoo_and_a_carrier_outage_delay_the_shipment_but_duplicate_nothin
     started = time.monotonic()
     reply = httpx.post(
         f"{platform.api_url}/v1/shipments",
+        headers=platform.headers,
         json={"order_ref": order_ref, "packages": [PACKAGE]},
         timeout=15,
     )
@@ -61,7 +62,9 @@ def test_flaky_odoo_and_a_carrier_outage_delay_the_shipment_but_duplicate_nothin
 
     status: dict = {}
     while time.monotonic() - started < OUTAGE_S + 150:
-        got = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}", timeout=15)
+        got = httpx.get(
+            f"{platform.api_url}/v1/shipments/{shipment_id}", headers=platform.headers, timeout=15
+        )
         if got.status_code == 200:
             status = got.json()
             if status["stage"] in ("invoiced", "rejected"):

@@ -1,0 +1,60 @@
+"""``/v1/inbox``: what partners sent, what became of it, and replay (admin only)."""
+
+import asyncio
+
+from aiohttp import web
+from sqlalchemy.engine import Engine
+
+from api.inbox_delivery import InboxDelivery
+from api.problems import problem
+from store.inbox import InboxMessage, InboxState, list_messages
+
+MAX_PAGE = 200
+
+
+def message_view(message: InboxMessage) -> dict[str, object]:
+    return {
+        "id": message.id, "partner": message.partner, "dedupe_key": message.dedupe_key,
+        "state": message.state, "shipment_id": message.shipment_id, "reason": message.reason,
+        "attempts": message.attempts, "received_at": message.received_at.isoformat(),
+        "updated_at": message.updated_at.isoformat(), "size": len(message.body),
+    }  # fmt: skip
+
+
+class InboxRoutes:
+    def __init__(self, store: Engine, delivery: InboxDelivery) -> None:
+        self._store = store
+        self._delivery = delivery
+
+    def add_to(self, app: web.Application) -> None:
+        app.router.add_get("/v1/inbox", self.list)
+        app.router.add_post("/v1/inbox/{message_id}/replay", self.replay)
+
+    async def list(self, request: web.Request) -> web.Response:
+        """Messages in id order; ``state``, ``after`` (cursor) and ``limit`` (≤ 200) filter."""
+        query = request.query
+        try:
+            state = InboxState(query["state"]) if "state" in query else None
+            after = int(query.get("after", "0"))
+            limit = min(int(query.get("limit", "50")), MAX_PAGE)
+        except ValueError:
+            states = ", ".join(s.value for s in InboxState)
+            return problem(400, "Bad query", f"state is one of {states}; after and limit are "
+                                             "integers")  # fmt: skip
+        if limit < 1 or after < 0:
+            return problem(400, "Bad query", "limit must be at least 1 and after not negative")
+        messages = await asyncio.to_thread(
+            list_messages, self._store, state=state, after_id=after, limit=limit
+        )
+        items = [message_view(m) for m in messages]
+        next_after = messages[-1].id if len(messages) == limit else None
+        return web.json_response({"items": items, "next_after": next_after})
+
+    async def replay(self, request: web.Request) -> web.Response:
+        raw = request.match_info["message_id"]
+        if not raw.isdigit():
+            return problem(404, "Unknown inbox message", f"no inbox message {raw!r}")
+        state = await self._delivery.replay(int(raw))
+        if state is None:
+            return problem(404, "Unknown inbox message", f"no inbox message {raw}")
+        return web.json_response({"id": int(raw), "state": state})

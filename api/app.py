@@ -59,7 +59,7 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz(client, store))
     ShipmentRoutes(
-        client, namespace=settings.temporal_namespace, ui_url=settings.temporal_ui_url
+        client, store, namespace=settings.temporal_namespace, ui_url=settings.temporal_ui_url
     ).add_to(app)
     delivery = InboxDelivery(
         client, store,

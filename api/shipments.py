@@ -1,10 +1,12 @@
 """``/v1/shipments``: start a shipment and read its status."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
     SearchAttributePair,
@@ -15,7 +17,8 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import problem, validation_problem
+from api.auth import TOKEN_KEY
+from api.problems import PROBLEM_JSON, problem, validation_problem
 from canonical.events import (
     EventClassifier,
     EventLocation,
@@ -25,6 +28,7 @@ from canonical.events import (
 )
 from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import shipment_id_for
+from store.idempotency import find_response, keep_response, request_digest
 from workflows.client import ui_link
 from workflows.models import ORDER_REF, SHIPMENT_STATUS, TASK_QUEUE, ShipmentInput, ShipmentStatus
 from workflows.shipment import ShipmentWorkflow
@@ -33,8 +37,9 @@ QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class ShipmentRoutes:
-    def __init__(self, client: Client, *, namespace: str, ui_url: str) -> None:
+    def __init__(self, client: Client, store: Engine, *, namespace: str, ui_url: str) -> None:
         self._client = client
+        self._store = store
         self._namespace = namespace
         self._ui_url = ui_url
 
@@ -51,7 +56,39 @@ class ShipmentRoutes:
         }
 
     async def start(self, request: web.Request) -> web.Response:
-        """Start the order's shipment; 201 when new, 200 with the same shipment when it exists."""
+        """Start the order's shipment; 201 when new, 200 with the same shipment when it exists.
+
+        With an ``Idempotency-Key``: a repeat with the same body gets the first response again
+        (``Idempotent-Replayed: true``); the same key with another body is refused (422).
+        """
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return await self._start(request)
+        if not 1 <= len(key) <= 255:
+            return problem(400, "Bad Idempotency-Key", "a key has 1 to 255 characters")
+        scope = request[TOKEN_KEY].id
+        digest = request_digest(request.method, request.path, await request.read())
+        stored = await asyncio.to_thread(find_response, self._store, scope, key)
+        if stored is None:
+            response = await self._start(request)
+            if response.status >= 500:
+                return response  # not kept: a retry may succeed
+            assert response.text is not None
+            stored = await asyncio.to_thread(
+                keep_response, self._store, scope=scope, key=key, request_sha256=digest,
+                status=response.status, body=response.text,
+            )  # fmt: skip
+            if stored.request_sha256 == digest and stored.body == response.text:
+                return response
+        if stored.request_sha256 != digest:
+            return problem(422, "Idempotency-Key reused",
+                           f"key {key!r} was first used with another request")  # fmt: skip
+        replay = web.Response(status=stored.status, text=stored.body,
+                              content_type=_content_type(stored.status))  # fmt: skip
+        replay.headers["Idempotent-Replayed"] = "true"
+        return replay
+
+    async def _start(self, request: web.Request) -> web.Response:
         try:
             input = ShipmentInput.model_validate_json(await request.read())
         except ValidationError as err:
@@ -146,6 +183,10 @@ class ShipmentRoutes:
             raise
         return web.json_response({"event_id": event.event_id, "shipment_id": shipment_id},
                                  status=202)  # fmt: skip
+
+
+def _content_type(status: int) -> str:
+    return "application/json" if status < 400 else PROBLEM_JSON
 
 
 class ManualEvent(BaseModel):

@@ -26,6 +26,15 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def child_running(parent: int, text: str) -> int:
+    """The pid of ``parent``'s child whose command line contains ``text``."""
+    for pid in children_of(parent):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        if text in cmdline:
+            return pid
+    raise LookupError(text)
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

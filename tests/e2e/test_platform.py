@@ -8,6 +8,8 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from odoo_rpc import execute_kw
-from running_platform import BORDERFLOW, Platform, alive, children_of
+from running_platform import BORDERFLOW, Platform, alive, child_running, children_of
 
 PACKAGE = {"weight_kg": "1.2", "length_cm": "30", "width_cm": "20", "height_cm": "10"}
 
@@ -335,6 +337,85 @@ def test_timeline_manual_events_and_the_inbox(platform: Platform) -> None:
     assert replayed.status_code == 200
     assert httpx.get(f"{api}/v1/inbox?state=bogus", headers=headers).status_code == 400
     assert httpx.post(f"{api}/v1/inbox/999999/replay", headers=headers).status_code == 404
+
+
+def test_idempotency_key_replays_the_first_response_and_refuses_another_body(
+    platform: Platform,
+) -> None:
+    api, headers = platform.api_url, {**platform.headers, "Idempotency-Key": "start-42"}
+    body = {"order_ref": create_order(platform), "packages": [PACKAGE]}
+    first = httpx.post(f"{api}/v1/shipments", headers=headers, json=body, timeout=15)
+    again = httpx.post(f"{api}/v1/shipments", headers=headers, json=body, timeout=15)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = httpx.post(f"{api}/v1/shipments", headers=headers, timeout=15,
+                       json={**body, "service_level": "express"})  # fmt: skip
+    assert other.status_code == 422 and "reused" in other.json()["title"]
+    # keys are per caller: another token may use the same key for its own request
+    mine = {**token(platform, "ops"), "Idempotency-Key": "start-42"}
+    assert (
+        httpx.post(f"{api}/v1/shipments", headers=mine, json=body, timeout=15).status_code == 200
+    )  # the shipment exists already
+
+
+def test_a_webhook_accepted_while_temporal_is_down_is_delivered_when_it_returns(
+    platform: Platform,
+) -> None:
+    broker = f"http://127.0.0.1:{platform.ports['sim_broker']}"
+    httpx.post(f"{broker}/_sim/faults", json={"customs": {"hold_next": 1}}).raise_for_status()
+    order_ref = create_order(platform)
+    shipment_id = httpx.post(f"{platform.api_url}/v1/shipments", headers=platform.headers,
+                             json={"order_ref": order_ref, "packages": [PACKAGE]},
+                             timeout=15).json()["shipment_id"]  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}",
+                           headers=platform.headers, timeout=15).json()  # fmt: skip
+        if status.get("stage") == "customs":
+            break
+        time.sleep(0.3)
+    event = {
+        "event_id": "bev_while_down",
+        "type": "declaration.status_changed",
+        "occurred_at": "2026-11-20T10:00:00+01:00",
+        "declaration": {
+            "id": "DEC-X",
+            "reference": shipment_id,
+            "lrn": "L",
+            "mrn": None,
+            "status": "UNDER_REVIEW",
+            "hold_reason": None,
+        },
+    }
+    body = json.dumps(event).encode()
+    secret = platform.local_env()["BORDERFLOW_BROKER_WEBHOOK_SECRET"].encode()
+    temporal = child_running(platform.process.pid, "temporal server start-dev")
+    os.kill(temporal, signal.SIGSTOP)  # the server stops answering, as in an outage
+    try:
+        stamp = str(int(time.time()))
+        digest = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        reply = httpx.post(
+            f"{platform.api_url}/v1/webhooks/broker",
+            content=body,
+            timeout=30,
+            headers={"X-Broker-Signature": f"t={stamp},v1={digest}"},
+        )
+        assert reply.status_code == 202, reply.text  # stored, not yet signalled
+        assert reply.json()["state"] == "received"
+    finally:
+        os.kill(temporal, signal.SIGCONT)
+    deadline = time.monotonic() + 60
+    delivered: list = []
+    while time.monotonic() < deadline and not delivered:
+        status = httpx.get(f"{platform.api_url}/v1/shipments/{shipment_id}",
+                           headers=platform.headers, timeout=15).json()  # fmt: skip
+        delivered = [e for e in status.get("events", [])
+                     if e["dedupe_key"] == "bev_while_down"]  # fmt: skip
+        time.sleep(0.5)
+    assert len(delivered) == 1
+    inbox = httpx.get(f"{platform.api_url}/v1/inbox?state=delivered&limit=200",
+                      headers=platform.headers).json()["items"]  # fmt: skip
+    assert any(i["dedupe_key"] == "bev_while_down" and i["attempts"] >= 2 for i in inbox)
 
 
 def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> None:

@@ -4,7 +4,7 @@ The story of a declaration is decided when it is filed (``planned_outcome``, fro
 ``customs`` faults): ``release`` (``SUBMITTED → ACCEPTED → RELEASED``), ``hold``
 (``SUBMITTED → ACCEPTED → HELD`` with ``hold_reason``; only
 :meth:`BrokerState.release` moves it on, to ``RELEASED``) or ``reject``
-(``SUBMITTED → REJECTED``, no MRN). :meth:`BrokerState.next_status` is ``None`` once the
+(``SUBMITTED → REJECTED``, no MRN). :meth:`BrokerState.next_step` is ``None`` once the
 story has nothing left to do by itself (``HELD``, ``RELEASED``, ``REJECTED``, ``CANCELLED``).
 The MRN is assigned on ``ACCEPTED``: 2-digit year, the country that declares (origin for
 exports, destination for imports), 14 uppercase alphanumerics.
@@ -69,7 +69,7 @@ class BrokerState:
             raise HttpError(404, "not-found", f"Declaration {declaration_id} does not exist")
         return declaration
 
-    def next_status(self, declaration_id: str) -> str | None:
+    def next_step(self, declaration_id: str) -> str | None:
         """The status the story moves to next, or ``None`` when it waits or is over."""
         declaration = self.declarations[declaration_id]
         status, outcome = declaration["status"], declaration["planned_outcome"]
@@ -81,7 +81,15 @@ class BrokerState:
 
     def unfinished(self) -> list[str]:
         """Declarations whose story still has steps to take by itself."""
-        return [d for d in self.declarations if self.next_status(d) is not None]
+        return [d for d in self.declarations if self.next_step(d) is not None]
+
+    def dump(self) -> dict[str, Any]:
+        """Everything as JSON-ready data."""
+        return {"declarations": self.declarations}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the state with :meth:`dump`'s data."""
+        self.declarations = data["declarations"]
 
     def advance(self, declaration_id: str, status: str) -> dict[str, Any]:
         """Move to ``status`` and return the ``declaration.status_changed`` event."""

@@ -13,44 +13,25 @@ Test helpers: ``GET /_sim/shipments`` (full bookings with their events), ``/_sim
 and ``/_sim/faults``.
 """
 
-import asyncio
 import logging
 
 from aiohttp import web
 
-from simulators.background import BackgroundTasks
 from simulators.dhl_schemas import DhlShipmentRequest
-from simulators.dhl_tracking import DhlState, public_view
+from simulators.dhl_tracking import DhlState, DhlStep, public_view
 from simulators.documents import text_pdf
-from simulators.fault_http import fault_middleware, install_fault_routes
-from simulators.faults import FaultState
-from simulators.rest import (
-    HttpError,
-    RequestLog,
-    error_middleware,
-    failure_renderer,
-    json_response,
-    parse_body,
-    problem_code,
-    problem_renderer,
-    read_json_object,
-)
+from simulators.rest import HttpError, json_response, parse_body, read_json_object
+from simulators.rest_app import FAULTS_KEY, FILE_KEY, STORIES_KEY, problem_errors, rest_app
 from simulators.rest_auth import header_key_middleware
 from simulators.settings import SimulatorSettings
-from simulators.state_file import StateFile
+from simulators.stories import Story
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://dhl.borderflow.example/problems"
-ROUTER_CODES = {404: "not-found", 405: "method-not-allowed", 500: "internal-error"}
 PUBLIC_PREFIXES = ("/tracking/", "/pod/")
 
 STATE_KEY = web.AppKey("dhl_state", DhlState)
-TASKS_KEY = web.AppKey("dhl_tasks", BackgroundTasks)
-LOG_KEY = web.AppKey("dhl_request_log", RequestLog)
-SCALE_KEY = web.AppKey("dhl_time_scale", float)
-FAULTS_KEY = web.AppKey("dhl_faults", FaultState)
-FILE_KEY = web.AppKey("dhl_state_file", StateFile)
 
 
 def _unknown(number: str) -> HttpError:
@@ -81,24 +62,14 @@ async def book(request: web.Request) -> web.Response:
     request.app[FILE_KEY].save()
     number = booking["shipmentTrackingNumber"]
     logger.info("dhl: booked %s for %s", number, booking["customerReferences"])
-    _start_story(request.app, number)
+    request.app[STORIES_KEY].start(number)
     return json_response(public_view(booking), status=201)
 
 
-def _start_story(app: web.Application, number: str) -> None:
-    app[TASKS_KEY].spawn(_story(app, number), name=f"story:dhl:{number}")
-
-
-async def _story(app: web.Application, number: str) -> None:
-    state, scale = app[STATE_KEY], app[SCALE_KEY]
-    while state.next_step(number) is not None:
-        await asyncio.sleep(scale)
-        step = state.next_step(number)  # cancelled meanwhile?
-        if step is None:
-            return
-        state.advance(number, step)
-        app[FILE_KEY].save()
-        logger.info("dhl: %s → %s (%s)", number, step.status_code, step.status)
+def _take_step(app: web.Application, number: str, step: DhlStep) -> None:
+    app[STATE_KEY].advance(number, step)
+    app[FILE_KEY].save()
+    logger.info("dhl: %s → %s (%s)", number, step.status_code, step.status)
 
 
 async def search(request: web.Request) -> web.Response:
@@ -169,56 +140,28 @@ async def sim_shipments(request: web.Request) -> web.Response:
     return json_response(list(request.app[STATE_KEY].bookings.values()))
 
 
-async def sim_requests(request: web.Request) -> web.Response:
-    """``GET /_sim/requests``: every API request received, oldest first."""
-    return json_response(request.app[LOG_KEY].entries)
-
-
 def create_dhl_app(settings: SimulatorSettings) -> web.Application:
     """The DHL-style aiohttp application; its cleanup stops the stories."""
     state = DhlState()
-    request_log = RequestLog()
-    faults = FaultState("dhl", settings.faults_for("dhl"))
-    render = problem_renderer(PROBLEM_BASE, with_instance=True)
-    state_file = StateFile(settings.state_file("dhl"), state.dump)
-    saved = state_file.load()
-    if saved is not None:
-        state.load(saved)
-    app = web.Application(
-        middlewares=[
-            request_log.middleware(),
-            fault_middleware(faults, failure_renderer(render, problem_code)),
-            error_middleware(render, ROUTER_CODES),
-            header_key_middleware(
-                "DHL-API-Key", settings.dhl_api_key, "unauthorized", PUBLIC_PREFIXES
-            ),
-        ]
+    app = rest_app(
+        "dhl",
+        settings,
+        state,
+        errors=problem_errors(PROBLEM_BASE, with_instance=True),
+        auth=header_key_middleware(
+            "DHL-API-Key", settings.dhl_api_key, "unauthorized", PUBLIC_PREFIXES
+        ),
+        story=Story(state, _take_step, label="dhl", logger=logger, task_prefix="story:dhl:"),
+        routes=[
+            web.post("/shipments", book),
+            web.get("/shipments", search),
+            web.get("/shipments/{number}/documents", documents),
+            web.delete("/shipments/{number}", cancel),
+            web.get("/track/shipments", track),
+            web.get("/tracking/{number}", tracking_page),
+            web.get("/pod/{number}.pdf", proof_of_delivery),
+            web.get("/_sim/shipments", sim_shipments),
+        ],
     )
     app[STATE_KEY] = state
-    app[LOG_KEY] = request_log
-    app[SCALE_KEY] = settings.sim_time_scale
-    app[TASKS_KEY] = BackgroundTasks("dhl-stories")
-    app[FAULTS_KEY] = faults
-    app[FILE_KEY] = state_file
-    app.router.add_post("/shipments", book)
-    app.router.add_get("/shipments", search)
-    app.router.add_get("/shipments/{number}/documents", documents)
-    app.router.add_delete("/shipments/{number}", cancel)
-    app.router.add_get("/track/shipments", track)
-    app.router.add_get("/tracking/{number}", tracking_page)
-    app.router.add_get("/pod/{number}.pdf", proof_of_delivery)
-    app.router.add_get("/_sim/shipments", sim_shipments)
-    app.router.add_get("/_sim/requests", sim_requests)
-    install_fault_routes(app, faults)
-
-    async def resume(app: web.Application) -> None:
-        for number in state.unfinished():
-            logger.info("dhl: resuming the story of %s", number)
-            _start_story(app, number)
-
-    async def cleanup(app: web.Application) -> None:
-        await app[TASKS_KEY].close()
-
-    app.on_startup.append(resume)
-    app.on_cleanup.append(cleanup)
     return app

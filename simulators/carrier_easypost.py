@@ -16,51 +16,53 @@ Test helpers: ``GET /_sim/shipments``, ``/_sim/webhooks`` (every delivery attemp
 ``/_sim/requests`` and ``/_sim/faults``.
 """
 
-import asyncio
 import logging
 from typing import Any
 
 from aiohttp import web
 
-from simulators.background import BackgroundTasks
-from simulators.carrier_tracking import CarrierState
+from simulators.carrier_tracking import CarrierState, StoryStep
 from simulators.documents import LABEL_PNG
-from simulators.fault_http import fault_middleware, install_fault_routes, phrase
-from simulators.faults import FaultState
-from simulators.idempotency import IdempotencyStore
+from simulators.fault_http import phrase
 from simulators.rest import (
     HttpError,
-    RequestLog,
     easypost_renderer,
-    error_middleware,
-    failure_renderer,
     json_response,
     parse_body,
     read_json_object,
+)
+from simulators.rest_app import (
+    FAULTS_KEY,
+    FILE_KEY,
+    SENDER_KEY,
+    STORIES_KEY,
+    ErrorStyle,
+    Webhooks,
+    rest_app,
 )
 from simulators.rest_auth import basic_auth_middleware
 from simulators.schemas import EasyPostShipmentRequest
 from simulators.settings import SimulatorSettings
 from simulators.signing import sign_easypost
-from simulators.state_file import StateFile
-from simulators.webhooks import RetryPolicy, WebhookSender
+from simulators.stories import Story
 
 logger = logging.getLogger(__name__)
 
-ROUTER_CODES = {404: "NOT_FOUND", 405: "METHOD.NOT_ALLOWED", 500: "INTERNAL_SERVER_ERROR"}
-
 STATE_KEY = web.AppKey("carrier_state", CarrierState)
-SENDER_KEY = web.AppKey("carrier_sender", WebhookSender)
-TASKS_KEY = web.AppKey("carrier_tasks", BackgroundTasks)
-LOG_KEY = web.AppKey("carrier_request_log", RequestLog)
-SCALE_KEY = web.AppKey("carrier_time_scale", float)
-FAULTS_KEY = web.AppKey("carrier_faults", FaultState)
-FILE_KEY = web.AppKey("carrier_state_file", StateFile)
 
 
 def easypost_code(status: int) -> str:
     """EasyPost-style error code for an injected HTTP failure."""
     return "RATE_LIMITED" if status == 429 else phrase(status).upper().replace(" ", "_")
+
+
+ERRORS = ErrorStyle(
+    render=easypost_renderer,
+    code_for=easypost_code,
+    router_codes={404: "NOT_FOUND", 405: "METHOD.NOT_ALLOWED", 500: "INTERNAL_SERVER_ERROR"},
+    idempotency_conflict="IDEMPOTENCY.CONFLICT",
+    invalid_idempotency_key="IDEMPOTENCY.INVALID_KEY",
+)
 
 
 def _not_found(kind: str, object_id: str) -> HttpError:
@@ -90,25 +92,15 @@ async def buy_shipment(request: web.Request) -> web.Response:
     shipment = request.app[STATE_KEY].buy(parsed.shipment, str(request.url.origin()))
     request.app[FILE_KEY].save()
     logger.info("carrier: bought %s (%s)", shipment["id"], shipment["tracking_code"])
-    _start_story(request.app, shipment["id"])
+    request.app[STORIES_KEY].start(shipment["id"])
     return json_response(shipment, status=201)
 
 
-def _start_story(app: web.Application, shipment_id: str) -> None:
-    app[TASKS_KEY].spawn(_story(app, shipment_id), name=f"story:{shipment_id}")
-
-
-async def _story(app: web.Application, shipment_id: str) -> None:
-    state, sender, scale = app[STATE_KEY], app[SENDER_KEY], app[SCALE_KEY]
-    while state.next_step(shipment_id) is not None:
-        await asyncio.sleep(scale)
-        step = state.next_step(shipment_id)  # a refund may have stopped the story meanwhile
-        if step is None:
-            return
-        event = state.advance(shipment_id, step)
-        logger.info("carrier: %s → %s/%s", shipment_id, step.status, step.status_detail)
-        sender.submit(event_id=event["id"], payload=event, ordering_key=event["result"]["id"])
-        app[FILE_KEY].save()
+def _take_step(app: web.Application, shipment_id: str, step: StoryStep) -> None:
+    event = app[STATE_KEY].advance(shipment_id, step)
+    logger.info("carrier: %s → %s/%s", shipment_id, step.status, step.status_detail)
+    app[SENDER_KEY].submit(event_id=event["id"], payload=event, ordering_key=event["result"]["id"])
+    app[FILE_KEY].save()
 
 
 async def get_shipment(request: web.Request) -> web.Response:
@@ -154,88 +146,34 @@ async def sim_shipments(request: web.Request) -> web.Response:
     return json_response(list(request.app[STATE_KEY].shipments.values()))
 
 
-async def sim_webhooks(request: web.Request) -> web.Response:
-    """``GET /_sim/webhooks``: every webhook delivery attempt, oldest first."""
-    return json_response(request.app[SENDER_KEY].attempts)
-
-
-async def sim_requests(request: web.Request) -> web.Response:
-    """``GET /_sim/requests``: every API request received, oldest first."""
-    return json_response(request.app[LOG_KEY].entries)
-
-
 def create_carrier_app(settings: SimulatorSettings) -> web.Application:
     """The EasyPost-style aiohttp app; its cleanup stops stories and pending webhooks."""
     secret = settings.easypost_webhook_secret.get_secret_value().encode("utf-8")
     state = CarrierState()
-    request_log = RequestLog()
-    faults = FaultState("easypost", settings.faults_for("easypost"))
-    idempotency = IdempotencyStore(
-        conflict_code="IDEMPOTENCY.CONFLICT", invalid_key_code="IDEMPOTENCY.INVALID_KEY"
-    )
-    sender = WebhookSender(
-        name="easypost",
-        url=settings.easypost_webhook_url,
-        headers=lambda body: {"X-Hmac-Signature": sign_easypost(secret, body)},
-        policy=RetryPolicy.for_time_scale(settings.sim_time_scale),
-        faults=faults,
-        reorder_window=3 * settings.sim_time_scale,
-    )
-    state_file = StateFile(
-        settings.state_file("easypost"),
-        lambda: {
-            "carrier": state.dump(),
-            "idempotency": idempotency.dump(),
-            "webhooks": sender.pending(),
-        },
-    )
-    saved = state_file.load()
-    if saved is not None:
-        state.load(saved["carrier"])
-        idempotency.load(saved["idempotency"])
-    idempotency.on_store(state_file.save)
-    sender.on_change(state_file.save)
-    app = web.Application(
-        middlewares=[
-            request_log.middleware(),
-            fault_middleware(faults, failure_renderer(easypost_renderer, easypost_code)),
-            error_middleware(easypost_renderer, ROUTER_CODES),
-            basic_auth_middleware(
-                settings.carrier_api_key, realm="easypost", public_prefixes=("/labels/", "/track/")
-            ),
-            idempotency.middleware(),
-        ]
+    app = rest_app(
+        "easypost",
+        settings,
+        state,
+        nested_as="carrier",
+        errors=ERRORS,
+        auth=basic_auth_middleware(
+            settings.carrier_api_key, realm="easypost", public_prefixes=("/labels/", "/track/")
+        ),
+        idempotent=True,
+        webhooks=Webhooks(
+            settings.easypost_webhook_url,
+            lambda body: {"X-Hmac-Signature": sign_easypost(secret, body)},
+        ),
+        story=Story(state, _take_step, label="carrier", logger=logger),
+        routes=[
+            web.post("/v2/shipments", buy_shipment),
+            web.get("/v2/shipments/{shipment_id}", get_shipment),
+            web.post("/v2/shipments/{shipment_id}/refund", refund_shipment),
+            web.get("/v2/trackers/{tracker_id}", get_tracker),
+            web.get("/labels/{shipment_id}.png", get_label),
+            web.get("/track/{code}", public_tracking),
+            web.get("/_sim/shipments", sim_shipments),
+        ],
     )
     app[STATE_KEY] = state
-    app[LOG_KEY] = request_log
-    app[SCALE_KEY] = settings.sim_time_scale
-    app[TASKS_KEY] = BackgroundTasks("carrier-stories")
-    app[SENDER_KEY] = sender
-    app[FAULTS_KEY] = faults
-    app[FILE_KEY] = state_file
-    app.router.add_post("/v2/shipments", buy_shipment)
-    app.router.add_get("/v2/shipments/{shipment_id}", get_shipment)
-    app.router.add_post("/v2/shipments/{shipment_id}/refund", refund_shipment)
-    app.router.add_get("/v2/trackers/{tracker_id}", get_tracker)
-    app.router.add_get("/labels/{shipment_id}.png", get_label)
-    app.router.add_get("/track/{code}", public_tracking)
-    app.router.add_get("/_sim/shipments", sim_shipments)
-    app.router.add_get("/_sim/webhooks", sim_webhooks)
-    app.router.add_get("/_sim/requests", sim_requests)
-    install_fault_routes(app, faults)
-
-    async def resume(app: web.Application) -> None:
-        if saved is not None:
-            sender.restore(saved["webhooks"])
-        for shipment_id in state.unfinished():
-            logger.info("carrier: resuming the story of %s", shipment_id)
-            _start_story(app, shipment_id)
-
-    app.on_startup.append(resume)
-    app.on_cleanup.append(_cleanup)
     return app
-
-
-async def _cleanup(app: web.Application) -> None:
-    await app[TASKS_KEY].close()
-    await app[SENDER_KEY].close()

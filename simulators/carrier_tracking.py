@@ -16,9 +16,9 @@ from typing import Any
 
 from simulators.clock import iso_now, random_id
 from simulators.schemas import EasyPostAddress, EasyPostShipment
+from simulators.stories import SIGNED_BY, step_after
 
 CARRIER_NAME = "DHLExpress"
-SIGNED_BY = "J. SMITH"
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,7 @@ class CarrierState:
         """The story step still to come for the shipment, or ``None`` (done or refunded)."""
         shipment = self.shipments[shipment_id]
         done = len(self.trackers[shipment["tracker"]["id"]]["tracking_details"])
-        if shipment["refund_status"] is not None or done >= len(STORY):
-            return None
-        return STORY[done]
+        return step_after(STORY, done, stopped=shipment["refund_status"] is not None)
 
     def unfinished(self) -> list[str]:
         """Shipments whose story has steps left, in purchase order."""

@@ -16,8 +16,8 @@ from typing import Any
 from simulators.clock import iso_now
 from simulators.dhl_schemas import DhlParty, DhlShipmentRequest
 from simulators.documents import text_pdf
+from simulators.stories import SIGNED_BY, step_after
 
-SIGNED_BY = "J. SMITH"
 PICKED_UP = 2
 """Events after which a booking counts as picked up (no more cancelling)."""
 
@@ -133,10 +133,7 @@ class DhlState:
     def next_step(self, number: str) -> DhlStep | None:
         """The next story event, or ``None`` (delivered or cancelled)."""
         booking = self.bookings[number]
-        done = len(booking["events"])
-        if booking["status"] != "booked" or done >= len(STORY):
-            return None
-        return STORY[done]
+        return step_after(STORY, len(booking["events"]), stopped=booking["status"] != "booked")
 
     def unfinished(self) -> list[str]:
         """Bookings whose story has events left."""

@@ -81,31 +81,27 @@ def problem_renderer(type_base: str, *, with_instance: bool = False) -> ErrorRen
         if with_instance:
             body["instance"] = err.instance
         if err.errors:
-            body["errors"] = [{"field": e.field, "message": e.message} for e in err.errors]
-        return web.Response(
-            body=json.dumps(body).encode("utf-8"),
-            status=err.status,
-            content_type="application/problem+json",
-            charset="utf-8",
-            headers=err.headers,
-        )
+            body["errors"] = _field_errors(err)
+        return _error_response(err, body, "application/problem+json")
 
     return render
 
 
 def easypost_renderer(err: HttpError) -> web.Response:
     """EasyPost's ``{"error": {"code", "message", "errors": [{"field", "message"}]}}``."""
-    body = {
-        "error": {
-            "code": err.code,
-            "message": err.message,
-            "errors": [{"field": e.field, "message": e.message} for e in err.errors],
-        }
-    }
+    body = {"error": {"code": err.code, "message": err.message, "errors": _field_errors(err)}}
+    return _error_response(err, body, "application/json")
+
+
+def _field_errors(err: HttpError) -> list[dict[str, str]]:
+    return [{"field": e.field, "message": e.message} for e in err.errors]
+
+
+def _error_response(err: HttpError, body: dict[str, Any], content_type: str) -> web.Response:
     return web.Response(
         body=json.dumps(body).encode("utf-8"),
         status=err.status,
-        content_type="application/json",
+        content_type=content_type,
         charset="utf-8",
         headers=err.headers,
     )

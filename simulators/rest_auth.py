@@ -9,7 +9,7 @@ middleware) with a ``WWW-Authenticate`` challenge where the scheme has one; path
 import base64
 import binascii
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
@@ -18,24 +18,42 @@ from pydantic import SecretStr
 from simulators.rest import SIM_PREFIX, HttpError
 
 
+def _guard(
+    allowed: Callable[[web.Request], bool],
+    refusal: Callable[[], HttpError],
+    public_prefixes: Sequence[str] = (),
+) -> Middleware:
+    """Raise ``refusal()`` for a request not ``allowed``, outside ``/_sim/`` and the prefixes."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not request.path.startswith((SIM_PREFIX, *public_prefixes)) and not allowed(request):
+            raise refusal()
+        return await handler(request)
+
+    return middleware
+
+
+def _challenge(code: str, message: str, scheme: str, realm: str) -> Callable[[], HttpError]:
+    def refusal() -> HttpError:
+        err = HttpError(401, code, message)
+        err.headers["WWW-Authenticate"] = f'{scheme} realm="{realm}"'
+        return err
+
+    return refusal
+
+
 def bearer_auth_middleware(api_key: SecretStr, realm: str, code: str) -> Middleware:
     """Require ``Authorization: Bearer <api_key>`` outside ``/_sim/``; else 401."""
     expected = api_key.get_secret_value().encode("utf-8")
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(SIM_PREFIX):
-            return await handler(request)
+    def allowed(request: web.Request) -> bool:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
+        return scheme.lower() == "bearer" and hmac.compare_digest(
             token.strip().encode("utf-8"), expected
-        ):
-            err = HttpError(401, code, "Missing or invalid bearer token")
-            err.headers["WWW-Authenticate"] = f'Bearer realm="{realm}"'
-            raise err
-        return await handler(request)
+        )
 
-    return middleware
+    return _guard(allowed, _challenge(code, "Missing or invalid bearer token", "Bearer", realm))
 
 
 def basic_auth_middleware(
@@ -44,10 +62,7 @@ def basic_auth_middleware(
     """Require HTTP Basic with ``api_key`` as user name and an empty password; else 401."""
     expected = api_key.get_secret_value().encode("utf-8")
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith((SIM_PREFIX, *public_prefixes)):
-            return await handler(request)
+    def allowed(request: web.Request) -> bool:
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
         user, password = b"", b"?"
         if scheme.lower() == "basic":
@@ -55,15 +70,12 @@ def basic_auth_middleware(
                 user, _, password = base64.b64decode(encoded.strip(), validate=True).partition(b":")
             except (binascii.Error, ValueError):
                 user, password = b"", b"?"
-        if password != b"" or not hmac.compare_digest(user, expected):
-            err = HttpError(
-                401, "APIKEY.INVALID", "Missing or invalid API key (HTTP Basic, key as user)"
-            )
-            err.headers["WWW-Authenticate"] = f'Basic realm="{realm}"'
-            raise err
-        return await handler(request)
+        return password == b"" and hmac.compare_digest(user, expected)
 
-    return middleware
+    refusal = _challenge(
+        "APIKEY.INVALID", "Missing or invalid API key (HTTP Basic, key as user)", "Basic", realm
+    )
+    return _guard(allowed, refusal, public_prefixes)
 
 
 def header_key_middleware(
@@ -72,13 +84,11 @@ def header_key_middleware(
     """Require the API key in header ``header`` (e.g. ``DHL-API-Key``); else 401."""
     expected = api_key.get_secret_value().encode("utf-8")
 
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith((SIM_PREFIX, *public_prefixes)):
-            return await handler(request)
+    def allowed(request: web.Request) -> bool:
         given = request.headers.get(header, "").strip().encode("utf-8")
-        if not hmac.compare_digest(given, expected):
-            raise HttpError(401, code, f"Missing or invalid {header} header")
-        return await handler(request)
+        return hmac.compare_digest(given, expected)
 
-    return middleware
+    def refusal() -> HttpError:
+        return HttpError(401, code, f"Missing or invalid {header} header")
+
+    return _guard(allowed, refusal, public_prefixes)

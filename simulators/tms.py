@@ -15,29 +15,15 @@ from typing import Any
 from aiohttp import web
 
 from simulators.clock import iso_now
-from simulators.fault_http import fault_middleware, install_fault_routes
-from simulators.faults import FaultState
-from simulators.idempotency import IdempotencyStore
-from simulators.rest import (
-    HttpError,
-    RequestLog,
-    error_middleware,
-    failure_renderer,
-    json_response,
-    parse_body,
-    problem_code,
-    problem_renderer,
-    read_json_object,
-)
+from simulators.rest import HttpError, json_response, parse_body, read_json_object
+from simulators.rest_app import FILE_KEY, problem_errors, rest_app
 from simulators.rest_auth import bearer_auth_middleware
 from simulators.schemas import TransportOrderRequest
 from simulators.settings import SimulatorSettings
-from simulators.state_file import StateFile
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://tms.borderflow.example/problems"
-ROUTER_CODES = {404: "not-found", 405: "method-not-allowed", 500: "internal-error"}
 
 
 class TmsState:
@@ -71,6 +57,14 @@ class TmsState:
             raise HttpError(404, "not-found", f"Transport order {order_id} does not exist")
         return order
 
+    def dump(self) -> dict[str, Any]:
+        """Everything as JSON-ready data."""
+        return {"orders": self.orders}
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace the state with :meth:`dump`'s data."""
+        self.orders = data["orders"]
+
 
 def public_view(order: dict[str, Any]) -> dict[str, Any]:
     """The documented wire shape of an order: ``id, reference, status, carrier, created_at``."""
@@ -78,8 +72,6 @@ def public_view(order: dict[str, Any]) -> dict[str, Any]:
 
 
 STATE_KEY = web.AppKey("tms_state", TmsState)
-LOG_KEY = web.AppKey("tms_request_log", RequestLog)
-FILE_KEY = web.AppKey("tms_state_file", StateFile)
 
 
 async def create_order(request: web.Request) -> web.Response:
@@ -114,45 +106,22 @@ async def sim_orders(request: web.Request) -> web.Response:
     return json_response(list(request.app[STATE_KEY].orders.values()))
 
 
-async def sim_requests(request: web.Request) -> web.Response:
-    """``GET /_sim/requests``: every API request received, oldest first."""
-    return json_response(request.app[LOG_KEY].entries)
-
-
 def create_tms_app(settings: SimulatorSettings) -> web.Application:
     """The TMS aiohttp application (state loaded from ``sim_state_dir`` when set)."""
     state = TmsState()
-    request_log = RequestLog()
-    faults = FaultState("tms", settings.faults_for("tms"))
-    render = problem_renderer(PROBLEM_BASE)
-    idempotency = IdempotencyStore(
-        conflict_code="idempotency-conflict", invalid_key_code="invalid-idempotency-key"
-    )
-    state_file = StateFile(
-        settings.state_file("tms"),
-        lambda: {"orders": state.orders, "idempotency": idempotency.dump()},
-    )
-    idempotency.on_store(state_file.save)
-    saved = state_file.load()
-    if saved is not None:
-        state.orders = saved["orders"]
-        idempotency.load(saved["idempotency"])
-    app = web.Application(
-        middlewares=[
-            request_log.middleware(),
-            fault_middleware(faults, failure_renderer(render, problem_code)),
-            error_middleware(render, ROUTER_CODES),
-            bearer_auth_middleware(settings.tms_api_key, realm="tms", code="unauthorized"),
-            idempotency.middleware(),
-        ]
+    app = rest_app(
+        "tms",
+        settings,
+        state,
+        errors=problem_errors(PROBLEM_BASE),
+        auth=bearer_auth_middleware(settings.tms_api_key, realm="tms", code="unauthorized"),
+        idempotent=True,
+        routes=[
+            web.post("/api/v1/transport-orders", create_order),
+            web.get("/api/v1/transport-orders/{order_id}", get_order),
+            web.post("/api/v1/transport-orders/{order_id}/cancel", cancel_order),
+            web.get("/_sim/transport-orders", sim_orders),
+        ],
     )
     app[STATE_KEY] = state
-    app[LOG_KEY] = request_log
-    app[FILE_KEY] = state_file
-    app.router.add_post("/api/v1/transport-orders", create_order)
-    app.router.add_get("/api/v1/transport-orders/{order_id}", get_order)
-    app.router.add_post("/api/v1/transport-orders/{order_id}/cancel", cancel_order)
-    app.router.add_get("/_sim/transport-orders", sim_orders)
-    app.router.add_get("/_sim/requests", sim_requests)
-    install_fault_routes(app, faults)
     return app

@@ -15,18 +15,17 @@ from typing import Any
 
 from pydantic import AwareDatetime
 
-from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
 from canonical.dialects.wire import (
     Draft,
     PartnerId,
     Wire,
-    decode,
+    envelope,
     location,
+    member,
     no_events,
     proof,
-    validate,
     webhook,
 )
 from canonical.milestones import ProofOfDelivery
@@ -81,16 +80,14 @@ def _draft(checkpoint: Checkpoint, signer: ProofOfDelivery | None) -> Draft:
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One AfterShip webhook; raises MalformedPayload for anything that is not one."""
-    envelope = validate(PARTNER, Webhook, decode(PARTNER, body))
-    if envelope.event != TRACKING_UPDATE:
-        return no_events(PARTNER, envelope.event_id, received_at)
-    if envelope.msg is None:
-        raise MalformedPayload(PARTNER, "msg", "a tracking_update carries the tracking")
-    tracking = validate(PARTNER, Tracking, envelope.msg, "msg")
+    hook = envelope(PARTNER, Webhook, body)
+    if hook.event != TRACKING_UPDATE:
+        return no_events(PARTNER, hook.event_id, received_at)
+    tracking = member(PARTNER, Tracking, hook.msg, "msg", "a tracking_update carries the tracking")
     signer = proof(tracking.signed_by)
     return webhook(
         PARTNER,
-        dedupe_key=envelope.event_id,
+        dedupe_key=hook.event_id,
         drafts=[_draft(checkpoint, signer) for checkpoint in tracking.checkpoints],
         references=PartnerReferences(tracking_number=tracking.tracking_number),
         received_at=received_at,

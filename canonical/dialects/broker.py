@@ -13,17 +13,16 @@ from typing import Any
 
 from pydantic import AwareDatetime
 
-from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
 from canonical.dialects.wire import (
     Draft,
     PartnerId,
     Wire,
-    decode,
+    envelope,
+    member,
     no_events,
     text,
-    validate,
     webhook,
 )
 
@@ -50,12 +49,16 @@ class StatusChanged(Wire):
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One broker webhook; raises MalformedPayload for anything that is not one."""
-    event = validate(PARTNER, StatusChanged, decode(PARTNER, body))
+    event = envelope(PARTNER, StatusChanged, body)
     if event.type != STATUS_CHANGED:
         return no_events(PARTNER, event.event_id, received_at)
-    if event.declaration is None:
-        raise MalformedPayload(PARTNER, "declaration", f"a {STATUS_CHANGED} names its declaration")
-    declaration = validate(PARTNER, Declaration, event.declaration, "declaration")
+    declaration = member(
+        PARTNER,
+        Declaration,
+        event.declaration,
+        "declaration",
+        f"a {STATUS_CHANGED} names its declaration",
+    )
     mrn = text(declaration.mrn)
     draft = Draft(
         occurred_at=event.occurred_at,

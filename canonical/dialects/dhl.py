@@ -25,10 +25,9 @@ from canonical.dialects.wire import (
     UtcIfNaive,
     Wire,
     body_key,
-    decode,
+    envelope,
     location,
     proof,
-    validate,
     webhook,
 )
 from canonical.milestones import ProofOfDelivery
@@ -111,7 +110,7 @@ def _drafts(shipment: Shipment) -> list[Draft]:
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One tracking response; raises MalformedPayload for anything that is not one."""
-    response = validate(PARTNER, Response, decode(PARTNER, body))
+    response = envelope(PARTNER, Response, body)
     numbers = [shipment.id for shipment in response.shipments]
     for index, number in enumerate(numbers):
         if number != numbers[0]:

@@ -13,18 +13,17 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
 from canonical.dialects.wire import (
     Draft,
     PartnerId,
     Wire,
-    decode,
+    envelope,
     location,
+    member,
     no_events,
     proof,
-    validate,
     webhook,
 )
 from canonical.milestones import ProofOfDelivery
@@ -80,12 +79,12 @@ def _draft(detail: TrackingDetail, signer: ProofOfDelivery | None) -> Draft:
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One EasyPost Event; raises MalformedPayload for anything that is not one."""
-    event = validate(PARTNER, Event, decode(PARTNER, body))
+    event = envelope(PARTNER, Event, body)
     if event.description not in TRACKER_EVENTS:
         return no_events(PARTNER, event.id, received_at)
-    if event.result is None:
-        raise MalformedPayload(PARTNER, "result", f"a {event.description} Event carries a Tracker")
-    tracker = validate(PARTNER, Tracker, event.result, "result")
+    tracker = member(
+        PARTNER, Tracker, event.result, "result", f"a {event.description} Event carries a Tracker"
+    )
     signer = proof(tracker.signed_by)
     return webhook(
         PARTNER,

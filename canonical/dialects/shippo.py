@@ -12,7 +12,6 @@
 from datetime import datetime
 from typing import Any
 
-from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
 from canonical.dialects.wire import (
@@ -21,10 +20,10 @@ from canonical.dialects.wire import (
     UtcIfNaive,
     Wire,
     body_key,
-    decode,
+    envelope,
     location,
+    member,
     no_events,
-    validate,
     webhook,
 )
 
@@ -99,12 +98,10 @@ def _history(track: Track) -> list[TrackingStatus]:
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One Shippo webhook; raises MalformedPayload for anything that is not one."""
-    envelope = validate(PARTNER, Webhook, decode(PARTNER, body))
-    if envelope.event != TRACK_UPDATED:
+    hook = envelope(PARTNER, Webhook, body)
+    if hook.event != TRACK_UPDATED:
         return no_events(PARTNER, body_key(body), received_at)
-    if envelope.data is None:
-        raise MalformedPayload(PARTNER, "data", "a track_updated webhook carries the track")
-    track = validate(PARTNER, Track, envelope.data, "data")
+    track = member(PARTNER, Track, hook.data, "data", "a track_updated webhook carries the track")
     current = track.tracking_status
     return webhook(
         PARTNER,

@@ -19,17 +19,16 @@ from typing import Any
 
 from pydantic import AwareDatetime
 
-from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
 from canonical.dialects.wire import (
     Draft,
     PartnerId,
     Wire,
-    decode,
+    envelope,
+    member,
     no_events,
     text,
-    validate,
     webhook,
 )
 
@@ -55,12 +54,16 @@ class StatusChanged(Wire):
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     """One TMS status event; raises MalformedPayload for anything that is not one."""
-    event = validate(PARTNER, StatusChanged, decode(PARTNER, body))
+    event = envelope(PARTNER, StatusChanged, body)
     if event.type != STATUS_CHANGED:
         return no_events(PARTNER, event.event_id, received_at)
-    if event.transport_order is None:
-        raise MalformedPayload(PARTNER, "transport_order", f"a {STATUS_CHANGED} names its order")
-    order = validate(PARTNER, TransportOrder, event.transport_order, "transport_order")
+    order = member(
+        PARTNER,
+        TransportOrder,
+        event.transport_order,
+        "transport_order",
+        f"a {STATUS_CHANGED} names its order",
+    )
     draft = Draft(
         occurred_at=event.occurred_at,
         resolution=TABLE.resolve(order.status),

@@ -103,6 +103,18 @@ def validate(partner: str, model: type[M], data: Any, prefix: str = "") -> M:
         raise malformed(partner, err, prefix) from err
 
 
+def envelope(partner: str, model: type[M], body: bytes) -> M:
+    """The whole ``body``: JSON, validated as the partner's outer ``model``."""
+    return validate(partner, model, decode(partner, body))
+
+
+def member(partner: str, model: type[M], data: Any, field: str, missing: str) -> M:
+    """The envelope's member ``field`` (``data``) as ``model``; ``missing`` says why when None."""
+    if data is None:
+        raise MalformedPayload(partner, field, missing)
+    return validate(partner, model, data, field)
+
+
 def body_key(body: bytes) -> str:
     """The dedupe key of a payload that has no id of its own."""
     return "b:" + hashlib.sha256(body).hexdigest()[:32]

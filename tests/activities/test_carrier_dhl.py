@@ -1,17 +1,27 @@
 """Contract tests of the DHL adapter: real HTTP against the in-process simulator."""
 
-import asyncio
 import base64
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
+from activity_partners import SECRETS
 from pydantic import SecretStr
+from sim_admin import (
+    PARCEL,
+    REF,
+    STEP_S,
+    assert_polls_keep_ids,
+    poll_until,
+    shipment,
+    sim,
+    simulators,
+    stub_partner,
+)
 from temporalio.exceptions import ApplicationError
 
 from activities.carriers.dhl import DhlCarrier
@@ -20,63 +30,13 @@ from canonical.booking import CarrierBooking
 from canonical.documents import DocumentFormat, DocumentType
 from canonical.events import ShipmentEvent
 from canonical.milestones import Milestone
-from canonical.shipment import Shipment
-from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.app import RunningSimulators
 
-KEY = "dhl-key"
-SECRETS = {
-    "odoo_password": "odoo-pw", "tms_api_key": "tms-key", "carrier_api_key": "carrier-key",
-    "dhl_api_key": KEY, "broker_api_key": "broker-key",
-    "easypost_webhook_secret": "easypost-secret", "broker_webhook_secret": "broker-secret",
-}  # fmt: skip
-REF = "shipment-S00042"
-NOBODY = "http://127.0.0.1:9"  # nobody listens
-STEP_S = 0.05
-PARCEL = {"weight_kg": "2.5", "length_cm": "40", "width_cm": "30", "height_cm": "20"}
+KEY = SECRETS["dhl_api_key"]
 
 
-def shipment(**changes: Any) -> Shipment:
-    party = {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "postal_code": "20457",
-             "country": "DE", "subdivision": "DE-HH"}  # fmt: skip
-    data: dict[str, Any] = {
-        "order_ref": "S00042",
-        "shipper": {"name": "Borderflow Demo GmbH", "address": party, "phone": "+4940123"},
-        "consignee": {"name": "Acme Inc.", "email": "ops@acme.example",
-                      "address": {"lines": ["1 Main St", "Suite 5"], "city": "Boston",
-                                  "postal_code": "02110", "country": "US"}},
-        "incoterm": "DAP",
-        "currency": "EUR",
-        "commodities": [{"description": "Laptop", "hs6": "847130", "origin_country": "CN",
-                         "quantity": "2", "unit_value": {"amount": "899.00", "currency": "EUR"},
-                         "national_code": {"scheme": "HTS", "code": "8471.30.0100"},
-                         "gross_weight_kg": "2.2"}],
-        "packages": [PARCEL],
-        "carrier": "dhl",
-        "service_level": "express",
-    }  # fmt: skip
-    return Shipment.model_validate({**data, **changes}, strict=False)
-
-
-@contextlib.asynccontextmanager
-async def simulators(time_scale: float) -> AsyncIterator[RunningSimulators]:
-    secrets: dict[str, Any] = {k: SecretStr(v) for k, v in SECRETS.items()}
-    settings = SimulatorSettings(
-        sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-        sim_finance_port=0, sim_dhl_port=0, api_url=NOBODY, sim_time_scale=time_scale,
-        **secrets,
-    )  # fmt: skip
-    async with await start_simulators(settings) as running:
-        yield running
-
-
-@contextlib.asynccontextmanager
-async def adapter(url: str, key: str = KEY, timeout_s: float = 2.0) -> AsyncIterator[DhlCarrier]:
-    carrier = DhlCarrier(url, SecretStr(key), timeout_s=timeout_s)
-    try:
-        yield carrier
-    finally:
-        await carrier.aclose()
+def adapter(url: str, key: str = KEY, timeout_s: float = 2.0) -> contextlib.aclosing[DhlCarrier]:
+    return contextlib.aclosing(DhlCarrier(url, SecretStr(key), timeout_s=timeout_s))
 
 
 @pytest.fixture
@@ -99,50 +59,8 @@ async def carrier(sims: RunningSimulators) -> AsyncIterator[DhlCarrier]:
         yield dhl
 
 
-async def sim(url: str, path: str, faults: dict[str, Any] | None = None) -> Any:
-    """GET a ``/_sim/`` view, or POST ``faults`` to ``/_sim/faults``."""
-    async with httpx.AsyncClient(base_url=url) as http:
-        if faults is None:
-            response = await http.get(path)
-        else:
-            response = await http.post(path, json=faults)
-        response.raise_for_status()
-        return response.json()
-
-
 async def book(carrier: CarrierPort, **changes: Any) -> CarrierBooking:
-    return await carrier.book(REF, shipment(**changes), idempotency_key="unused-by-dhl")
-
-
-async def poll_until(
-    carrier: DhlCarrier, booking: CarrierBooking, done: Milestone, scans: int = 1
-) -> list[list[ShipmentEvent]]:
-    """Every poll until ``scans`` events with milestone ``done`` have been seen."""
-    polls: list[list[ShipmentEvent]] = []
-    deadline = asyncio.get_running_loop().time() + 5
-    while not polls or sum(e.milestone == done for e in polls[-1]) < scans:
-        assert asyncio.get_running_loop().time() < deadline, f"no {done} in time"
-        polls.append(await carrier.track(booking, received_at=datetime.now(UTC)))
-        await asyncio.sleep(STEP_S / 2)
-    return polls
-
-
-@contextlib.asynccontextmanager
-async def stub_partner(status: int, body: Any) -> AsyncIterator[str]:
-    """A server answering every request with ``status`` and the JSON ``body``."""
-
-    async def answer(request: web.Request) -> web.Response:
-        return web.json_response(body, status=status)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    return await carrier.book(REF, shipment("dhl", **changes), idempotency_key="unused-by-dhl")
 
 
 # -- booking --------------------------------------------------------------------------------
@@ -215,7 +133,7 @@ async def test_what_dhl_cannot_express_is_refused_before_any_call(
 ) -> None:
     dollars = {"description": "Cable", "hs6": "854442", "origin_country": "CN", "quantity": "1",
                "unit_value": {"amount": "5.00", "currency": "USD"}}  # fmt: skip
-    laptop = shipment().commodities[0].model_dump(mode="json")
+    laptop = shipment("dhl").commodities[0].model_dump(mode="json")
     with pytest.raises(ApplicationError) as refused:
         await book(carrier, commodities=[laptop, dollars])
     assert refused.value.non_retryable
@@ -273,10 +191,7 @@ async def test_track_follows_the_story_to_proof_of_delivery(fast_sims: RunningSi
     pod = final[-1].proof_of_delivery
     assert pod is not None and pod.signed_by == "J. SMITH"
     assert pod.document_uri == f"{fast_sims.dhl_url}/pod/{booking.tracking_number}.pdf"
-    for earlier in polls:  # a later poll repeats the scans seen already, under the same ids
-        ids = [e.event_id for e in earlier]
-        assert len(set(ids)) == len(ids)
-        assert ids == [e.event_id for e in final[: len(ids)]]
+    assert_polls_keep_ids(polls)
     again = await poll_again(fast_sims.dhl_url, booking)
     assert [e.event_id for e in again] == [e.event_id for e in final]
 
@@ -326,29 +241,6 @@ async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
     await book(carrier)
     await book(carrier)
     assert len(await sim(sims.dhl_url, "/_sim/shipments")) == 1
-
-
-async def test_429_is_retryable_after_its_retry_after(
-    carrier: DhlCarrier, sims: RunningSimulators
-) -> None:
-    await sim(sims.dhl_url, "/_sim/faults", {"rate_limit_next": 1, "retry_after_s": 7})
-    with pytest.raises(ApplicationError) as limited:
-        await book(carrier)
-    assert not limited.value.non_retryable
-    assert limited.value.next_retry_delay == timedelta(seconds=7)
-
-
-async def test_a_hanging_carrier_times_out_retryably(sims: RunningSimulators) -> None:
-    await sim(sims.dhl_url, "/_sim/faults", {"hang_next": 1, "hang_s": 5})
-    async with adapter(sims.dhl_url, timeout_s=0.2) as impatient:
-        with pytest.raises(httpx.TimeoutException):  # not an ApplicationError: Temporal retries
-            await book(impatient)
-
-
-async def test_connection_refused_is_retryable() -> None:
-    async with adapter(NOBODY, timeout_s=1.0) as unreachable:
-        with pytest.raises(httpx.ConnectError):  # not an ApplicationError: Temporal retries
-            await book(unreachable)
 
 
 @pytest.mark.parametrize(

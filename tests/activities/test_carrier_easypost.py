@@ -1,17 +1,25 @@
 """Contract tests of the EasyPost adapter: real HTTP against the in-process simulator."""
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
+from activity_partners import SECRETS
 from pydantic import SecretStr
+from sim_admin import (
+    REF,
+    STEP_S,
+    assert_polls_keep_ids,
+    poll_until,
+    shipment,
+    sim,
+    simulators,
+    stub_partner,
+)
 from temporalio.exceptions import ApplicationError
 
 from activities.carriers.easypost import EasyPostCarrier, easypost_shipment
@@ -20,97 +28,32 @@ from canonical.billing import ChargeKind
 from canonical.booking import CarrierBooking
 from canonical.dialects import normalize
 from canonical.documents import DocumentFormat, DocumentType
-from canonical.events import ShipmentEvent
 from canonical.milestones import Milestone
-from canonical.shipment import Shipment
-from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.app import RunningSimulators
 
-KEY = "carrier-key"
-SECRETS = {
-    "odoo_password": "odoo-pw", "tms_api_key": "tms-key", "carrier_api_key": KEY,
-    "dhl_api_key": "dhl-key", "broker_api_key": "broker-key",
-    "easypost_webhook_secret": "easypost-secret", "broker_webhook_secret": "broker-secret",
-}  # fmt: skip
-REF = "shipment-S00042"
-NOBODY = "http://127.0.0.1:9"  # nobody listens
-STEP_S = 0.05
+KEY = SECRETS["carrier_api_key"]
 
 
-def shipment(**changes: Any) -> Shipment:
-    party = {"lines": ["Am Sandtorkai 1"], "city": "Hamburg", "postal_code": "20457",
-             "country": "DE", "subdivision": "DE-HH"}  # fmt: skip
-    data: dict[str, Any] = {
-        "order_ref": "S00042",
-        "shipper": {"name": "Borderflow Demo GmbH", "address": party, "phone": "+4940123"},
-        "consignee": {"name": "Acme Inc.", "email": "ops@acme.example",
-                      "address": {"lines": ["1 Main St", "Suite 5"], "city": "Boston",
-                                  "postal_code": "02110", "country": "US",
-                                  "subdivision": "US-MA"}},
-        "incoterm": "DAP",
-        "currency": "EUR",
-        "commodities": [{"description": "Laptop", "hs6": "847130", "origin_country": "CN",
-                         "quantity": "2", "unit_value": {"amount": "899.00", "currency": "EUR"},
-                         "national_code": {"scheme": "HTS", "code": "8471.30.0100"},
-                         "gross_weight_kg": "2.2"}],
-        "packages": [{"weight_kg": "2.5", "length_cm": "40", "width_cm": "30", "height_cm": "20"}],
-        "carrier": "easypost",
-        "service_level": "express",
-    }  # fmt: skip
-    return Shipment.model_validate({**data, **changes}, strict=False)
+def adapter(
+    url: str, key: str = KEY, timeout_s: float = 2.0
+) -> contextlib.aclosing[EasyPostCarrier]:
+    return contextlib.aclosing(EasyPostCarrier(url, SecretStr(key), timeout_s=timeout_s))
 
 
 @pytest.fixture
 async def sims() -> AsyncIterator[RunningSimulators]:
-    secrets: dict[str, Any] = {k: SecretStr(v) for k, v in SECRETS.items()}
-    settings = SimulatorSettings(
-        sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-        sim_finance_port=0, sim_dhl_port=0, api_url=NOBODY, sim_time_scale=STEP_S,
-        **secrets,
-    )  # fmt: skip
-    running = await start_simulators(settings)
-    yield running
-    await running.close()
+    async with simulators(STEP_S) as running:
+        yield running
 
 
 @pytest.fixture
 async def carrier(sims: RunningSimulators) -> AsyncIterator[EasyPostCarrier]:
-    adapter = EasyPostCarrier(sims.carrier_url, SecretStr(KEY), timeout_s=2.0)
-    yield adapter
-    await adapter.aclose()
-
-
-async def sim(url: str, path: str, faults: dict[str, Any] | None = None) -> Any:
-    """GET a ``/_sim/`` view, or POST ``faults`` to ``/_sim/faults``."""
-    async with httpx.AsyncClient(base_url=url) as http:
-        if faults is None:
-            response = await http.get(path)
-        else:
-            response = await http.post(path, json=faults)
-        response.raise_for_status()
-        return response.json()
+    async with adapter(sims.carrier_url) as easypost:
+        yield easypost
 
 
 async def book(carrier: CarrierPort, key: str = "key-1") -> CarrierBooking:
-    return await carrier.book(REF, shipment(), idempotency_key=key)
-
-
-@contextlib.asynccontextmanager
-async def stub_partner(status: int, body: Any) -> AsyncIterator[str]:
-    """A server answering every request with ``status`` and the JSON ``body``."""
-
-    async def answer(request: web.Request) -> web.Response:
-        return web.json_response(body, status=status)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    return await carrier.book(REF, shipment("easypost"), idempotency_key=key)
 
 
 # -- booking --------------------------------------------------------------------------------
@@ -165,7 +108,9 @@ async def test_several_packages_are_refused_before_any_call(
 ) -> None:
     parcel = {"weight_kg": "1", "length_cm": "10", "width_cm": "10", "height_cm": "10"}
     with pytest.raises(ApplicationError) as refused:
-        await carrier.book(REF, shipment(packages=[parcel, parcel]), idempotency_key="k")
+        await carrier.book(
+            REF, shipment("easypost", packages=[parcel, parcel]), idempotency_key="k"
+        )
     assert refused.value.non_retryable
     assert "2 packages" in str(refused.value)
     assert await sim(sims.carrier_url, "/_sim/requests") == []
@@ -202,12 +147,7 @@ async def test_track_follows_the_story_with_stable_event_ids(
     carrier: EasyPostCarrier, sims: RunningSimulators
 ) -> None:
     booking = await book(carrier)
-    polls: list[list[ShipmentEvent]] = []
-    deadline = asyncio.get_running_loop().time() + 5
-    while not (polls and polls[-1] and polls[-1][-1].milestone == Milestone.DELIVERED):
-        assert asyncio.get_running_loop().time() < deadline, "the story did not finish"
-        polls.append(await carrier.track(booking, received_at=datetime.now(UTC)))
-        await asyncio.sleep(STEP_S / 2)
+    polls = await poll_until(carrier, booking, Milestone.DELIVERED)
 
     final = polls[-1]
     assert [e.milestone for e in final] == [
@@ -216,10 +156,7 @@ async def test_track_follows_the_story_with_stable_event_ids(
     ]  # fmt: skip
     assert final[-1].proof_of_delivery is not None
     assert final[-1].proof_of_delivery.signed_by == "J. SMITH"
-    for earlier in polls:  # a later poll repeats the scans seen already, under the same ids
-        ids = [e.event_id for e in earlier]
-        assert len(set(ids)) == len(ids)
-        assert ids == [e.event_id for e in final[: len(ids)]]
+    assert_polls_keep_ids(polls)
 
     # The first webhook the carrier tried to push carries the same scan under the same id.
     attempts = await sim(sims.carrier_url, "/_sim/webhooks")
@@ -230,12 +167,9 @@ async def test_track_follows_the_story_with_stable_event_ids(
 
 # -- every error class ---------------------------------------------------------------------
 async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators) -> None:
-    wrong = EasyPostCarrier(sims.carrier_url, SecretStr("not-the-key-4711"), timeout_s=2.0)
-    try:
+    async with adapter(sims.carrier_url, key="not-the-key-4711") as wrong:
         with pytest.raises(ApplicationError) as refused:
             await book(wrong)
-    finally:
-        await wrong.aclose()
     assert refused.value.non_retryable
     assert "401" in str(refused.value) and "APIKEY.INVALID" in str(refused.value)
     assert "not-the-key-4711" not in str(refused.value)
@@ -266,43 +200,11 @@ async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
     assert len(await sim(sims.carrier_url, "/_sim/shipments")) == 1
 
 
-async def test_429_is_retryable_after_its_retry_after(
-    carrier: EasyPostCarrier, sims: RunningSimulators
-) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"rate_limit_next": 1, "retry_after_s": 7})
-    with pytest.raises(ApplicationError) as limited:
-        await book(carrier)
-    assert not limited.value.non_retryable
-    assert limited.value.next_retry_delay == timedelta(seconds=7)
-
-
-async def test_a_hanging_carrier_times_out_retryably(sims: RunningSimulators) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"hang_next": 1, "hang_s": 5})
-    impatient = EasyPostCarrier(sims.carrier_url, SecretStr(KEY), timeout_s=0.2)
-    try:
-        with pytest.raises(httpx.TimeoutException):  # not an ApplicationError: Temporal retries
-            await book(impatient)
-    finally:
-        await impatient.aclose()
-
-
-async def test_connection_refused_is_retryable() -> None:
-    unreachable = EasyPostCarrier(NOBODY, SecretStr(KEY), timeout_s=1.0)
-    try:
-        with pytest.raises(httpx.ConnectError):  # not an ApplicationError: Temporal retries
-            await book(unreachable)
-    finally:
-        await unreachable.aclose()
-
-
 async def test_a_2xx_it_cannot_read_breaks_the_contract() -> None:
     async with stub_partner(201, {"object": "Shipment", "id": "shp_1"}) as url:
-        confused = EasyPostCarrier(url, SecretStr(KEY), timeout_s=1.0)
-        try:
+        async with adapter(url, timeout_s=1.0) as confused:
             with pytest.raises(ApplicationError) as broken:
                 await book(confused)
-        finally:
-            await confused.aclose()
     assert broken.value.non_retryable
     assert broken.value.type == "PartnerContract"
     assert "tracking_code" in str(broken.value)
@@ -310,5 +212,5 @@ async def test_a_2xx_it_cannot_read_breaks_the_contract() -> None:
 
 def test_a_tiny_parcel_is_never_rounded_down_to_nothing() -> None:
     tiny = {"weight_kg": "0.001", "length_cm": "0.1", "width_cm": "0.1", "height_cm": "0.1"}
-    parcel = easypost_shipment(REF, shipment(packages=[tiny]))["shipment"]["parcel"]
+    parcel = easypost_shipment(REF, shipment("easypost", packages=[tiny]))["shipment"]["parcel"]
     assert parcel == {"length": "0.1", "width": "0.1", "height": "0.1", "weight": "0.1"}

@@ -5,9 +5,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from sim_support import Receiver, make_settings
+from sim_support import Receiver, running, serving
 
-from simulators.app import RunningSimulators, start_simulators
+from simulators.app import RunningSimulators
 
 
 @pytest.fixture
@@ -16,20 +16,15 @@ async def receiver() -> AsyncIterator[Receiver]:
     app = web.Application()
     app.router.add_post("/v1/webhooks/easypost", recv.handle)
     app.router.add_post("/v1/webhooks/broker", recv.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recv.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    yield recv
-    await runner.cleanup()
+    async with serving(app) as url:
+        recv.url = url
+        yield recv
 
 
 @pytest.fixture
 async def sims(receiver: Receiver) -> AsyncIterator[RunningSimulators]:
-    running = await start_simulators(make_settings(receiver.url))
-    yield running
-    await running.close()
+    async with running(receiver.url) as started:
+        yield started
 
 
 @pytest.fixture

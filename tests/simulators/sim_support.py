@@ -138,6 +138,18 @@ PACKAGE: dict[str, Any] = {
 
 
 @asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served on a free local port: yields its base URL, cleaned up on exit."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def running(api_url: str, **overrides: Any) -> AsyncIterator[RunningSimulators]:
     """In-process simulators with ``make_settings`` overrides, closed on exit."""
     sims = await start_simulators(make_settings(api_url, **overrides))
@@ -168,3 +180,13 @@ async def poll_until(check: Callable[[], Awaitable[bool]], within: float = 5.0) 
             return
         await asyncio.sleep(0.01)
     raise AssertionError("condition not met in time")
+
+
+def assert_problem(response: httpx.Response, status: int, *members: str) -> dict[str, Any]:
+    """An RFC 9457 problem+json of ``status`` with type, title, status, detail and ``members``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail", *members} <= set(body)
+    return body

@@ -10,7 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_support import CONSIGNEE, SECRETS, SHIPPER, TIME_SCALE, Delivery, Receiver, wait_until
+from sim_support import (
+    CONSIGNEE,
+    SECRETS,
+    SHIPPER,
+    TIME_SCALE,
+    Delivery,
+    Receiver,
+    assert_problem,
+    wait_until,
+)
 
 from simulators.app import RunningSimulators
 
@@ -55,24 +64,16 @@ def verify_broker(delivery: Delivery) -> None:
     assert hmac.compare_digest(parts["v1"], hmac.new(secret, signed, hashlib.sha256).hexdigest())
 
 
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
 async def test_auth(http: httpx.AsyncClient, declarations_url: str) -> None:
-    problem(await http.post(declarations_url, json=DECLARATION), 401)
+    assert_problem(await http.post(declarations_url, json=DECLARATION), 401)
     tms_key = {"Authorization": f"Bearer {SECRETS['tms_api_key']}"}
-    problem(await http.post(declarations_url, json=DECLARATION, headers=tms_key), 401)
+    assert_problem(await http.post(declarations_url, json=DECLARATION, headers=tms_key), 401)
 
 
 async def test_validation(http: httpx.AsyncClient, declarations_url: str) -> None:
     goods = [{**DECLARATION["goods"][0], "hs_code": "84713", "value": {"amount": 12.5}}]
     broken = {**DECLARATION, "incoterm": "XYZ", "goods": goods, "direction": "sideways"}
-    body = problem(await http.post(declarations_url, json=broken, headers=AUTH), 422)
+    body = assert_problem(await http.post(declarations_url, json=broken, headers=AUTH), 422)
     fields = {e["field"] for e in body["errors"]}
     assert fields == {
         "direction",
@@ -82,7 +83,7 @@ async def test_validation(http: httpx.AsyncClient, declarations_url: str) -> Non
         "goods[0].value.currency",
     }
     missing = {k: v for k, v in DECLARATION.items() if k != "goods"}
-    body = problem(await http.post(declarations_url, json=missing, headers=AUTH), 422)
+    body = assert_problem(await http.post(declarations_url, json=missing, headers=AUTH), 422)
     assert [e["field"] for e in body["errors"]] == ["goods"]
 
 
@@ -126,7 +127,7 @@ async def test_filing_story(
     attempts = (await http.get(f"{sims.broker_url}/_sim/webhooks")).json()
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, 500), (2, 200), (1, 200)]
     cancel = await http.post(f"{declarations_url}/DEC-000001/cancel", headers=AUTH)
-    problem(cancel, 409)
+    assert_problem(cancel, 409)
 
 
 async def test_cancel_stops_the_story(
@@ -140,7 +141,7 @@ async def test_cancel_stops_the_story(
     assert receiver.deliveries == []
     fetched = (await http.get(f"{declarations_url}/DEC-000001", headers=AUTH)).json()
     assert fetched["status"] == "CANCELLED"
-    problem(await http.get(f"{declarations_url}/DEC-000404", headers=AUTH), 404)
+    assert_problem(await http.get(f"{declarations_url}/DEC-000404", headers=AUTH), 404)
 
 
 async def test_idempotent_filing(
@@ -152,7 +153,7 @@ async def test_idempotent_filing(
     assert (first.status_code, first.content) == (replay.status_code, replay.content)
     changed = {**DECLARATION, "tracking_number": "EZ9000000002"}
     conflict = await http.post(declarations_url, json=changed, headers=headers)
-    assert problem(conflict, 422)["type"].endswith("/idempotency-conflict")
+    assert assert_problem(conflict, 422)["type"].endswith("/idempotency-conflict")
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == 2)
     await asyncio.sleep(TIME_SCALE * 4)
     assert len(receiver.deliveries) == 2

@@ -3,8 +3,8 @@
 import asyncio
 
 import httpx
-from sim_support import TIME_SCALE, Receiver, injected, set_faults, wait_until
-from test_sim_broker import AUTH, DECLARATION, WEBHOOK_PATH, problem, verify_broker
+from sim_support import TIME_SCALE, Receiver, assert_problem, injected, set_faults, wait_until
+from test_sim_broker import AUTH, DECLARATION, WEBHOOK_PATH, verify_broker
 
 from simulators.app import RunningSimulators
 
@@ -45,8 +45,8 @@ async def test_hold_then_release(
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == 5)
     assert statuses(receiver)[-1] == (held, "RELEASED", None)
     verify_broker(receiver.accepted(WEBHOOK_PATH)[-1])
-    problem(await http.post(release), 409)  # no longer held
-    problem(await http.post(f"{sims.broker_url}/_sim/declarations/DEC-999999/release"), 404)
+    assert_problem(await http.post(release), 409)  # no longer held
+    assert_problem(await http.post(f"{sims.broker_url}/_sim/declarations/DEC-999999/release"), 404)
     assert (await injected(http, sims.broker_url))["customs_hold"] == 1
 
 
@@ -59,5 +59,5 @@ async def test_reject(http: httpx.AsyncClient, sims: RunningSimulators, receiver
     [event] = [delivery.json() for delivery in receiver.accepted(WEBHOOK_PATH)]
     assert event["declaration"]["status"] == "REJECTED"
     assert event["declaration"]["mrn"] is None
-    problem(await http.post(f"{url}/{rejected}/cancel", headers=AUTH), 409)
+    assert_problem(await http.post(f"{url}/{rejected}/cancel", headers=AUTH), 409)
     assert (await injected(http, sims.broker_url))["customs_reject"] == 1

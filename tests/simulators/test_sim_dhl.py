@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_support import SECRETS, poll_until, running, set_faults
+from sim_support import SECRETS, assert_problem, poll_until, running, set_faults
 
 from simulators.app import RunningSimulators
 
@@ -54,12 +54,7 @@ STORY = ["pre-transit", "transit", "transit", "transit", "transit", "delivered"]
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "status", "detail", "instance"} <= set(body)
-    return body
+    return assert_problem(response, status, "instance")
 
 
 async def book(http: httpx.AsyncClient, sims: RunningSimulators, **changes: Any) -> httpx.Response:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
+from sim_support import serving
 
 from simulators.idempotency import IdempotencyStore
 from simulators.rest import HttpError, error_middleware, json_response, problem_renderer
@@ -35,11 +36,8 @@ async def slow_app() -> AsyncIterator[tuple[SlowCounter, str]]:
         ]
     )
     app.router.add_post("/things", counter.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield counter, f"http://127.0.0.1:{runner.addresses[0][1]}/things"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield counter, f"{url}/things"
 
 
 async def test_racing_requests_run_the_handler_once(

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sim_support import CONSIGNEE, PACKAGE, SECRETS, SHIPPER
+from sim_support import CONSIGNEE, PACKAGE, SECRETS, SHIPPER, assert_problem
 
 from simulators.app import RunningSimulators
 
@@ -22,15 +22,6 @@ ORDER: dict[str, Any] = {
 @pytest.fixture
 def orders_url(sims: RunningSimulators) -> str:
     return f"{sims.tms_url}/api/v1/transport-orders"
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail"} <= set(body)
-    return body
 
 
 async def test_auth_required(http: httpx.AsyncClient, orders_url: str) -> None:

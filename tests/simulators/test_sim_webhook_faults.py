@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from aiohttp import web
-from sim_support import Receiver, poll_until, set_faults, wait_until
+from sim_support import Receiver, poll_until, serving, set_faults, wait_until
 from test_sim_broker import AUTH as BROKER_AUTH
 from test_sim_broker import DECLARATION
 from test_sim_carrier import AUTH, BUY, WEBHOOK_PATH
@@ -30,11 +30,8 @@ async def endpoint() -> AsyncIterator[tuple[Recorder, str]]:
     recorder = Recorder()
     app = web.Application()
     app.router.add_post("/hook", recorder.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield recorder, f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield recorder, f"{url}/hook"
 
 
 def sender_with(url: str, **webhooks: object) -> tuple[WebhookSender, FaultState]:

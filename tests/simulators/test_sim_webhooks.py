@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from sim_support import serving
 
 from simulators.signing import sign_broker, sign_easypost
 from simulators.webhooks import RetryPolicy, WebhookSender
@@ -29,11 +30,8 @@ async def endpoint() -> AsyncIterator[tuple[FlakyEndpoint, str]]:
     flaky = FlakyEndpoint()
     app = web.Application()
     app.router.add_post("/hook", flaky.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield flaky, f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
-    await runner.cleanup()
+    async with serving(app) as url:
+        yield flaky, f"{url}/hook"
 
 
 def make_sender(url: str, give_up_after: float = 5.0) -> WebhookSender:

@@ -2,29 +2,17 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_oldest_first,
-    assert_redelivery_keeps_ids,
-    assert_stable,
-    fixture,
-    mutate,
-    refused,
-    run,
-    split,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, assert_oldest_first, mutate, split
 
-from canonical.dialects import TABLES
 from canonical.events import event_id_for, hashed_dedupe_key
 from canonical.milestones import Milestone
 
 PARTNER = "aftership"
+dialect = Dialect(PARTNER)
 
 
 def update() -> dict[str, Any]:
-    return fixture(PARTNER, "tracking_update.json")
+    return dialect.fixture("tracking_update.json")
 
 
 def with_checkpoint(tag: str, subtag: str | None) -> dict[str, Any]:
@@ -36,8 +24,8 @@ def with_checkpoint(tag: str, subtag: str | None) -> dict[str, Any]:
 
 
 def test_every_checkpoint_is_an_event_oldest_first_with_offsets_kept() -> None:
-    webhook = run(PARTNER, update())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.run(update())
+    dialect.assert_common(webhook)
     assert webhook.dedupe_key == "6b3a4c2e-9f1d-4a7b-8e5c-0d2f1a3b4c5d"
     assert webhook.references.tracking_number == "1Z9F4A720398765432"
     assert [event.milestone for event in webhook.events] == [
@@ -55,7 +43,7 @@ def test_every_checkpoint_is_an_event_oldest_first_with_offsets_kept() -> None:
 
 
 def test_checkpoints_keep_raw_codes_and_alpha3_countries_become_alpha2() -> None:
-    events = run(PARTNER, update()).events
+    events = dialect.run(update()).events
     held = events[4]
     assert (held.source.raw_status, held.source.raw_sub_status) == ("Exception", "Exception_004")
     assert held.source.raw_code == "Exception/Exception_004"
@@ -73,7 +61,7 @@ def test_checkpoints_keep_raw_codes_and_alpha3_countries_become_alpha2() -> None
 
 
 def test_checkpoints_have_hashed_dedupe_keys_and_stable_ids() -> None:
-    webhook = assert_stable(PARTNER, update())
+    webhook = dialect.assert_stable(update())
     first = webhook.events[0]
     assert first.source.partner_event_id is None
     assert first.dedupe_key == hashed_dedupe_key(
@@ -86,22 +74,20 @@ def test_a_longer_history_keeps_the_ids_of_known_checkpoints() -> None:
     longer = update()
     shorter = mutate(longer, ("msg", "checkpoints"), longer["msg"]["checkpoints"][:-1])
     shorter["event_id"] = "0f1e2d3c-4b5a-4697-8a8b-9c0d1e2f3a4b"
-    assert_redelivery_keeps_ids(PARTNER, shorter, longer)
+    dialect.assert_redelivery_keeps_ids(shorter, longer)
 
 
 def test_signed_by_is_the_proof_of_the_delivered_event_only() -> None:
-    events = run(PARTNER, update()).events
+    events = dialect.run(update()).events
     assert all(event.proof_of_delivery is None for event in events[:-1])
     pod = events[-1].proof_of_delivery
     assert pod is not None
     assert pod.signed_by == "M. MUELLER"
 
 
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str) -> None:
-    tag, subtag = split(key)
-    (event,) = run(PARTNER, with_checkpoint(tag, subtag)).events
-    assert event.milestone is TABLES[PARTNER].codes[key]
+    event = dialect.assert_mapped(with_checkpoint(*split(key)), key)
     assert event.source.raw_code == key
 
 
@@ -110,7 +96,7 @@ def test_every_mapped_code(key: str) -> None:
     [("InTransit_001", Milestone.IN_TRANSIT), ("InTransit_008", Milestone.IN_TRANSIT)],
 )
 def test_an_unmapped_subtag_falls_back_to_its_tag(subtag: str, milestone: Milestone) -> None:
-    (event,) = run(PARTNER, with_checkpoint("InTransit", subtag)).events
+    (event,) = dialect.run(with_checkpoint("InTransit", subtag)).events
     assert event.milestone is milestone
 
 
@@ -118,14 +104,12 @@ def test_an_unmapped_subtag_falls_back_to_its_tag(subtag: str, milestone: Milest
     ("tag", "subtag"), [("Teleported", None), ("Teleported", "Teleported_001")]
 )
 def test_unknown_codes_become_unknown_with_raw_codes_kept(tag: str, subtag: str | None) -> None:
-    (event,) = run(PARTNER, with_checkpoint(tag, subtag)).events
-    assert event.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    event = dialect.assert_unknown(with_checkpoint(tag, subtag))
     assert (event.source.raw_status, event.source.raw_sub_status) == (tag, subtag)
 
 
 def test_other_webhook_events_carry_no_event() -> None:
-    webhook = run(PARTNER, mutate(update(), ("event",), "edd_revise"))
+    webhook = dialect.run(mutate(update(), ("event",), "edd_revise"))
     assert webhook.events == []
     assert webhook.dedupe_key == "6b3a4c2e-9f1d-4a7b-8e5c-0d2f1a3b4c5d"
 
@@ -153,9 +137,9 @@ def test_other_webhook_events_carry_no_event() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
-    error = refused(PARTNER, mutate(update(), path, value))
+    error = dialect.refused(mutate(update(), path, value))
     assert error.field == field
 
 
 def test_a_body_that_is_not_json_is_malformed() -> None:
-    assert refused(PARTNER, b"{event: tracking_update}").field is None
+    assert dialect.refused(b"{event: tracking_update}").field is None

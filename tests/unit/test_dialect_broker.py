@@ -2,22 +2,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_stable,
-    fixture,
-    mutate,
-    refused,
-    run,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, mutate
 
-from canonical.dialects import TABLES
 from canonical.events import event_id_for
 from canonical.milestones import Milestone
 
 PARTNER = "broker"
+dialect = Dialect(PARTNER)
 DOCUMENTED_STATUSES = {
     "SUBMITTED",
     "ACCEPTED",
@@ -30,7 +21,7 @@ DOCUMENTED_STATUSES = {
 
 
 def released() -> dict[str, Any]:
-    return fixture(PARTNER, "released.json")
+    return dialect.fixture("released.json")
 
 
 def with_status(status: str) -> dict[str, Any]:
@@ -38,8 +29,8 @@ def with_status(status: str) -> dict[str, Any]:
 
 
 def test_a_status_webhook_routes_by_our_reference() -> None:
-    webhook = assert_stable(PARTNER, released())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.assert_stable(released())
+    dialect.assert_common(webhook)
     assert webhook.dedupe_key == "bev_9b8a7c6d5e4f"
     assert webhook.references.shipment_id == "shipment-S00017"
     assert webhook.references.tracking_number is None
@@ -53,7 +44,7 @@ def test_a_status_webhook_routes_by_our_reference() -> None:
 
 
 def test_a_hold_keeps_its_reason() -> None:
-    (event,) = run(PARTNER, fixture(PARTNER, "held.json")).events
+    (event,) = dialect.run(dialect.fixture("held.json")).events
     assert event.milestone is Milestone.CUSTOMS_HELD
     assert event.reason == "customs_documentation"
     assert event.source.raw_status == "HELD"
@@ -61,30 +52,27 @@ def test_a_hold_keeps_its_reason() -> None:
 
 def test_no_mrn_no_reason() -> None:
     payload = mutate(with_status("SUBMITTED"), ("declaration", "mrn"), None)
-    (event,) = run(PARTNER, payload).events
+    (event,) = dialect.run(payload).events
     assert event.reason is None
 
 
 def test_the_table_maps_exactly_the_documented_statuses() -> None:
-    assert set(TABLES[PARTNER].codes) == DOCUMENTED_STATUSES
+    assert set(dialect.table.codes) == DOCUMENTED_STATUSES
 
 
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str) -> None:
-    (event,) = run(PARTNER, with_status(key)).events
-    assert event.milestone is TABLES[PARTNER].codes[key]
+    event = dialect.assert_mapped(with_status(key), key)
     assert event.source.raw_code == key
 
 
 def test_unknown_statuses_become_unknown_with_raw_code_kept() -> None:
-    (event,) = run(PARTNER, with_status("LOST_IN_SPACE")).events
-    assert event.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    event = dialect.assert_unknown(with_status("LOST_IN_SPACE"))
     assert event.source.raw_code == "LOST_IN_SPACE"
 
 
 def test_other_webhook_types_carry_no_event() -> None:
-    webhook = run(PARTNER, mutate(released(), ("type",), "declaration.created"))
+    webhook = dialect.run(mutate(released(), ("type",), "declaration.created"))
     assert webhook.events == []
 
 
@@ -99,4 +87,4 @@ def test_other_webhook_types_carry_no_event() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
-    assert refused(PARTNER, mutate(released(), path, value)).field == field
+    assert dialect.refused(mutate(released(), path, value)).field == field

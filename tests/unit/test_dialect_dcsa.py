@@ -2,26 +2,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_redelivery_keeps_ids,
-    assert_stable,
-    body,
-    fixture,
-    mutate,
-    refused,
-    run,
-    split,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, body, mutate, split
 
-from canonical.dialects import TABLES
 from canonical.dialects.wire import body_key
 from canonical.events import EventClassifier, event_id_for
 from canonical.milestones import Milestone
 
 PARTNER = "dcsa"
+dialect = Dialect(PARTNER)
 BOOKING, BILL_OF_LADING = "HLCUHAM2610AXY7", "HLCUHAM261000457"
 TRANSPORT_CODES = {"ARRI", "DEPA"}
 SHIPMENT_CODES = {"RECE", "CONF", "REJE", "CANC", "SUBM", "APPR", "HOLD", "RELS", "ISSU"}
@@ -29,11 +17,11 @@ EQUIPMENT_ID = "b2f7c3a4-1e5d-4f6a-9b8c-7d6e5f4a3b2c"
 
 
 def events_v2() -> list[dict[str, Any]]:
-    return fixture(PARTNER, "events_v2.json")
+    return dialect.fixture("events_v2.json")
 
 
 def event_v3() -> dict[str, Any]:
-    return fixture(PARTNER, "event_v3.json")
+    return dialect.fixture("event_v3.json")
 
 
 def flat_event(code: str, sub_code: str | None, classifier: str = "ACT") -> dict[str, Any]:
@@ -64,8 +52,8 @@ def as_v3(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_list_yields_every_event_oldest_first_by_creation() -> None:
-    webhook = run(PARTNER, events_v2())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.run(events_v2())
+    dialect.assert_common(webhook)
     assert [(e.milestone, e.classifier) for e in webhook.events] == [
         (Milestone.BOOKING_CONFIRMED, EventClassifier.ACTUAL),
         (Milestone.DEPARTED, EventClassifier.PLANNED),
@@ -82,7 +70,7 @@ def test_a_list_yields_every_event_oldest_first_by_creation() -> None:
 
 
 def test_event_ids_are_the_dcsa_event_ids_and_a_list_is_keyed_by_its_body() -> None:
-    webhook = assert_stable(PARTNER, events_v2())
+    webhook = dialect.assert_stable(events_v2())
     assert webhook.dedupe_key == body_key(body(events_v2()))
     assert {e.dedupe_key for e in webhook.events} == {e["eventID"] for e in events_v2()}
     gate_in = next(e for e in webhook.events if e.dedupe_key == EQUIPMENT_ID)
@@ -91,7 +79,7 @@ def test_event_ids_are_the_dcsa_event_ids_and_a_list_is_keyed_by_its_body() -> N
 
 
 def test_offsets_locations_and_references_are_kept() -> None:
-    webhook = run(PARTNER, events_v2())
+    webhook = dialect.run(events_v2())
     assert webhook.references.booking_reference == BOOKING
     assert webhook.references.transport_document == BILL_OF_LADING
     assert webhook.references.tracking_number is None
@@ -109,11 +97,11 @@ def test_offsets_locations_and_references_are_kept() -> None:
 
 def test_a_later_list_with_one_more_event_keeps_the_known_ids() -> None:
     longer = events_v2()
-    assert_redelivery_keeps_ids(PARTNER, longer[:-1], longer)
+    dialect.assert_redelivery_keeps_ids(longer[:-1], longer)
 
 
 def test_a_single_v3_event_is_keyed_by_its_event_id() -> None:
-    webhook = assert_stable(PARTNER, event_v3())
+    webhook = dialect.assert_stable(event_v3())
     assert webhook.dedupe_key == "3cecb101-7a1a-43a4-9d62-e88a131651e2"
     (event,) = webhook.events
     assert event.milestone is Milestone.CUSTOMS_RELEASED
@@ -132,7 +120,7 @@ def test_a_single_v3_event_is_keyed_by_its_event_id() -> None:
 def test_estimated_and_planned_events_keep_their_classifier(
     code: str, classifier: EventClassifier
 ) -> None:
-    (event,) = run(PARTNER, flat_event("ARRI", None, classifier=code)).events
+    (event,) = dialect.run(flat_event("ARRI", None, classifier=code)).events
     assert event.milestone is Milestone.ARRIVED
     assert event.classifier is classifier
 
@@ -147,8 +135,8 @@ def test_a_v3_retraction_without_payload_retracts_the_event() -> None:
             "publisherRole": "CA",
         }
     }
-    (event,) = run(PARTNER, retraction).events
-    retracted = run(PARTNER, events_v2()).events[6]
+    (event,) = dialect.run(retraction).events
+    retracted = dialect.run(events_v2()).events[6]
     assert retracted.dedupe_key == "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
     assert event.retracts_event_id == retracted.event_id
     assert event.retracts_event_id == event_id_for(PARTNER, "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
@@ -159,18 +147,17 @@ def test_a_v3_retraction_without_payload_retracts_the_event() -> None:
 def test_a_correcting_event_retracts_and_replaces() -> None:
     correction = flat_event("ARRI", None)
     correction["retractedEventID"] = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
-    (event,) = run(PARTNER, as_v3(correction)).events
+    (event,) = dialect.run(as_v3(correction)).events
     assert event.milestone is Milestone.ARRIVED
     assert event.retracts_event_id == event_id_for(PARTNER, "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f")
 
 
 @pytest.mark.parametrize("shape", ["v2", "v3"])
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str, shape: str) -> None:
     code, sub_code = split(key)
     event = flat_event(code, sub_code)
-    (normalized,) = run(PARTNER, event if shape == "v2" else as_v3(event)).events
-    assert normalized.milestone is TABLES[PARTNER].codes[key]
+    normalized = dialect.assert_mapped(event if shape == "v2" else as_v3(event), key)
     assert normalized.source.raw_status == code
     assert normalized.location is not None
     assert normalized.location.unlocode == "NLRTM"
@@ -189,14 +176,12 @@ def test_every_mapped_code(key: str, shape: str) -> None:
     ],
 )
 def test_unknown_codes_become_unknown_with_raw_codes_kept(event: dict, raw_code: str) -> None:
-    (normalized,) = run(PARTNER, event).events
-    assert normalized.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(normalized.source.raw_code)  # counted as unmapped
+    normalized = dialect.assert_unknown(event)
     assert normalized.source.raw_code == raw_code
 
 
 def test_a_shipment_event_names_its_booking() -> None:
-    webhook = run(PARTNER, flat_event("CONF", "BKG"))
+    webhook = dialect.run(flat_event("CONF", "BKG"))
     assert webhook.references.booking_reference == BOOKING
     assert webhook.references.transport_document is None
 
@@ -232,10 +217,10 @@ def test_a_shipment_event_names_its_booking() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(payload: Any, field: str) -> None:
-    assert refused(PARTNER, payload).field == field
+    assert dialect.refused(payload).field == field
 
 
 def test_an_empty_list_has_no_event() -> None:
-    webhook = run(PARTNER, [])
+    webhook = dialect.run([])
     assert webhook.events == []
     assert webhook.dedupe_key == body_key(b"[]")

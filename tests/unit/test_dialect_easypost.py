@@ -2,29 +2,17 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_oldest_first,
-    assert_redelivery_keeps_ids,
-    assert_stable,
-    fixture,
-    mutate,
-    refused,
-    run,
-    split,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, assert_oldest_first, mutate, split
 
-from canonical.dialects import TABLES
 from canonical.events import event_id_for, hashed_dedupe_key
 from canonical.milestones import Milestone
 
 PARTNER = "easypost"
+dialect = Dialect(PARTNER)
 
 
 def delivered() -> dict[str, Any]:
-    return fixture(PARTNER, "delivered.json")
+    return dialect.fixture("delivered.json")
 
 
 def with_detail(status: str, detail: str | None) -> dict[str, Any]:
@@ -38,8 +26,8 @@ def with_detail(status: str, detail: str | None) -> dict[str, Any]:
 
 
 def test_every_tracking_detail_is_an_event_oldest_first_with_offsets_kept() -> None:
-    webhook = run(PARTNER, delivered())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.run(delivered())
+    dialect.assert_common(webhook)
     assert webhook.dedupe_key == "evt_5f1c0a2b9d8e4f7a"
     assert webhook.references.tracking_number == "EZ4000000004"
     assert webhook.references.shipment_id is None
@@ -58,7 +46,7 @@ def test_every_tracking_detail_is_an_event_oldest_first_with_offsets_kept() -> N
 
 
 def test_events_keep_raw_codes_location_and_message() -> None:
-    last = run(PARTNER, delivered()).events[-1]
+    last = dialect.run(delivered()).events[-1]
     assert last.source.raw_status == "delivered"
     assert last.source.raw_sub_status == "arrived_at_destination"
     assert last.source.raw_code == "delivered/arrived_at_destination"
@@ -73,7 +61,7 @@ def test_events_keep_raw_codes_location_and_message() -> None:
 
 
 def test_details_have_hashed_dedupe_keys_and_stable_ids() -> None:
-    webhook = assert_stable(PARTNER, delivered())
+    webhook = dialect.assert_stable(delivered())
     first = webhook.events[0]
     assert first.dedupe_key == hashed_dedupe_key(
         "EZ4000000004", first.occurred_at.astimezone(UTC), "pre_transit/label_created"
@@ -84,8 +72,8 @@ def test_details_have_hashed_dedupe_keys_and_stable_ids() -> None:
 def test_a_time_restated_in_another_zone_keeps_its_id() -> None:
     """EasyPost may give a detail's time in UTC first and in the local zone later."""
     path = ("result", "tracking_details", 0, "datetime")
-    in_utc = run(PARTNER, mutate(delivered(), path, "2026-11-17T08:00:00Z")).events[0]
-    local = run(PARTNER, delivered()).events[0]
+    in_utc = dialect.run(mutate(delivered(), path, "2026-11-17T08:00:00Z")).events[0]
+    local = dialect.run(delivered()).events[0]
     assert local.occurred_at.utcoffset() == timedelta(hours=1)
     assert in_utc.event_id == local.event_id
 
@@ -96,11 +84,11 @@ def test_a_longer_history_keeps_the_ids_of_known_details() -> None:
         longer, ("result", "tracking_details"), longer["result"]["tracking_details"][:-1]
     )
     shorter["id"] = "evt_earlier"
-    assert_redelivery_keeps_ids(PARTNER, shorter, longer)
+    dialect.assert_redelivery_keeps_ids(shorter, longer)
 
 
 def test_signed_by_is_the_proof_of_the_delivered_event_only() -> None:
-    events = run(PARTNER, delivered()).events
+    events = dialect.run(delivered()).events
     assert [e.proof_of_delivery for e in events[:-1]] == [None] * (len(events) - 1)
     pod = events[-1].proof_of_delivery
     assert pod is not None
@@ -109,46 +97,42 @@ def test_signed_by_is_the_proof_of_the_delivered_event_only() -> None:
 
 def test_no_signer_no_proof() -> None:
     payload = mutate(delivered(), ("result", "signed_by"), None)
-    assert run(PARTNER, payload).events[-1].proof_of_delivery is None
+    assert dialect.run(payload).events[-1].proof_of_delivery is None
 
 
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str) -> None:
-    status, detail = split(key)
-    (event,) = run(PARTNER, with_detail(status, detail)).events
-    assert event.milestone is TABLES[PARTNER].codes[key]
+    event = dialect.assert_mapped(with_detail(*split(key)), key)
     assert event.source.raw_code == key
 
 
 def test_an_unmapped_detail_falls_back_to_its_status() -> None:
-    (event,) = run(PARTNER, with_detail("in_transit", "something_new")).events
+    (event,) = dialect.run(with_detail("in_transit", "something_new")).events
     assert event.milestone is Milestone.IN_TRANSIT
     assert event.source.raw_code == "in_transit/something_new"
 
 
 @pytest.mark.parametrize(("status", "detail"), [("teleported", None), ("teleported", "beam")])
 def test_unknown_codes_become_unknown_with_raw_codes_kept(status: str, detail: str | None) -> None:
-    (event,) = run(PARTNER, with_detail(status, detail)).events
-    assert event.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    event = dialect.assert_unknown(with_detail(status, detail))
     assert (event.source.raw_status, event.source.raw_sub_status) == (status, detail)
-    assert not TABLES[PARTNER].is_mapped(status, detail)
+    assert not dialect.table.is_mapped(status, detail)
 
 
 def test_other_event_descriptions_carry_no_event() -> None:
-    webhook = run(PARTNER, mutate(delivered(), ("description",), "batch.updated"))
+    webhook = dialect.run(mutate(delivered(), ("description",), "batch.updated"))
     assert webhook.events == []
     assert webhook.dedupe_key == "evt_5f1c0a2b9d8e4f7a"
 
 
 def test_a_tracker_without_history_carries_no_event() -> None:
     payload = mutate(delivered(), ("result", "tracking_details"), [])
-    assert run(PARTNER, mutate(payload, ("description",), "tracker.created")).events == []
+    assert dialect.run(mutate(payload, ("description",), "tracker.created")).events == []
 
 
 def test_a_country_that_is_not_iso_is_left_out() -> None:
     path = ("result", "tracking_details", 0, "tracking_location", "country")
-    event = run(PARTNER, mutate(delivered(), path, "Germany")).events[0]
+    event = dialect.run(mutate(delivered(), path, "Germany")).events[0]
     assert event.location is not None
     assert event.location.country is None
     assert event.location.city == "Hamburg"
@@ -179,7 +163,7 @@ def test_a_country_that_is_not_iso_is_left_out() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
-    error = refused(PARTNER, mutate(delivered(), path, value))
+    error = dialect.refused(mutate(delivered(), path, value))
     assert error.field == field
     assert f": {field}: " in str(error)
     assert error.__cause__ is not None or value is None
@@ -187,4 +171,4 @@ def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) 
 
 @pytest.mark.parametrize("raw", [b"", b"not json", b"\xff\xfe", b"[]", b'"text"'])
 def test_bodies_that_are_not_an_event_object_are_malformed(raw: bytes) -> None:
-    refused(PARTNER, raw)
+    dialect.refused(raw)

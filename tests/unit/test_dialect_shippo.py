@@ -2,31 +2,18 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_oldest_first,
-    assert_redelivery_keeps_ids,
-    assert_stable,
-    body,
-    fixture,
-    mutate,
-    refused,
-    run,
-    split,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, assert_oldest_first, body, mutate, split
 
-from canonical.dialects import TABLES
 from canonical.dialects.wire import body_key
 from canonical.events import event_id_for, hashed_dedupe_key
 from canonical.milestones import Milestone
 
 PARTNER = "shippo"
+dialect = Dialect(PARTNER)
 
 
 def track_updated() -> dict[str, Any]:
-    return fixture(PARTNER, "track_updated.json")
+    return dialect.fixture("track_updated.json")
 
 
 def with_status(status: str, code: str | None) -> dict[str, Any]:
@@ -38,8 +25,8 @@ def with_status(status: str, code: str | None) -> dict[str, Any]:
 
 
 def test_every_history_entry_is_an_event_oldest_first() -> None:
-    webhook = run(PARTNER, track_updated())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.run(track_updated())
+    dialect.assert_common(webhook)
     assert webhook.references.tracking_number == "9205590164917312751089"
     assert [event.milestone for event in webhook.events] == [
         Milestone.LABEL_CREATED,
@@ -54,7 +41,7 @@ def test_every_history_entry_is_an_event_oldest_first() -> None:
 
 
 def test_object_ids_are_the_dedupe_keys() -> None:
-    webhook = assert_stable(PARTNER, track_updated())
+    webhook = dialect.assert_stable(track_updated())
     assert webhook.dedupe_key == "c3a1e5b7d9f24e6a8b0c2d4e6f8a0b1c"
     history = track_updated()["data"]["tracking_history"]
     assert [event.dedupe_key for event in webhook.events] == [e["object_id"] for e in history]
@@ -63,7 +50,7 @@ def test_object_ids_are_the_dedupe_keys() -> None:
 
 
 def test_raw_codes_location_and_details_are_kept() -> None:
-    departed = run(PARTNER, track_updated()).events[2]
+    departed = dialect.run(track_updated()).events[2]
     assert (departed.source.raw_status, departed.source.raw_sub_status) == (
         "TRANSIT",
         "package_departed",
@@ -82,13 +69,13 @@ def test_a_longer_history_keeps_the_ids_of_known_statuses() -> None:
     history = longer["data"]["tracking_history"]
     shorter = mutate(longer, ("data", "tracking_history"), history[:-1])
     shorter["data"]["tracking_status"] = history[-2]
-    assert_redelivery_keeps_ids(PARTNER, shorter, longer)
+    dialect.assert_redelivery_keeps_ids(shorter, longer)
 
 
 def test_the_current_status_counts_when_the_history_lacks_it() -> None:
     payload = track_updated()
     payload["data"]["tracking_history"] = payload["data"]["tracking_history"][:-1]
-    webhook = run(PARTNER, payload)
+    webhook = dialect.run(payload)
     assert len(webhook.events) == 6
     assert webhook.events[-1].milestone is Milestone.DELIVERED
 
@@ -96,47 +83,43 @@ def test_the_current_status_counts_when_the_history_lacks_it() -> None:
 def test_statuses_without_object_id_get_hashed_keys_and_are_not_doubled() -> None:
     payload = with_status("TRANSIT", "package_accepted")
     del payload["data"]["tracking_status"]["object_id"]
-    (event,) = run(PARTNER, payload).events
+    (event,) = dialect.run(payload).events
     assert event.dedupe_key == hashed_dedupe_key(
         "9205590164917312751089", event.occurred_at.astimezone(UTC), "TRANSIT/package_accepted"
     )
-    assert run(PARTNER, payload).dedupe_key == body_key(body(payload))
+    assert dialect.run(payload).dedupe_key == body_key(body(payload))
 
 
 def test_a_naive_status_date_is_utc() -> None:
     path = ("data", "tracking_history", 0, "status_date")
-    event = run(PARTNER, mutate(track_updated(), path, "2026-11-17T20:58:00")).events[0]
+    event = dialect.run(mutate(track_updated(), path, "2026-11-17T20:58:00")).events[0]
     assert event.occurred_at.utcoffset() == timedelta(0)
     assert event.occurred_at.hour == 20
 
 
 def test_shippo_gives_no_proof_of_delivery() -> None:
-    assert run(PARTNER, track_updated()).events[-1].proof_of_delivery is None
+    assert dialect.run(track_updated()).events[-1].proof_of_delivery is None
 
 
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str) -> None:
-    status, code = split(key)
-    (event,) = run(PARTNER, with_status(status, code)).events
-    assert event.milestone is TABLES[PARTNER].codes[key]
+    event = dialect.assert_mapped(with_status(*split(key)), key)
     assert event.source.raw_code == key
 
 
 def test_an_unmapped_substatus_falls_back_to_its_status() -> None:
-    (event,) = run(PARTNER, with_status("TRANSIT", "delayed")).events
+    (event,) = dialect.run(with_status("TRANSIT", "delayed")).events
     assert event.milestone is Milestone.IN_TRANSIT
 
 
 @pytest.mark.parametrize(("status", "code"), [("TELEPORTED", None), ("TELEPORTED", "beamed")])
 def test_unknown_codes_become_unknown_with_raw_codes_kept(status: str, code: str | None) -> None:
-    (event,) = run(PARTNER, with_status(status, code)).events
-    assert event.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    event = dialect.assert_unknown(with_status(status, code))
     assert (event.source.raw_status, event.source.raw_sub_status) == (status, code)
 
 
 def test_other_webhook_events_carry_no_event() -> None:
-    webhook = run(PARTNER, {"event": "transaction_created", "test": True, "data": {"x": 1}})
+    webhook = dialect.run({"event": "transaction_created", "test": True, "data": {"x": 1}})
     assert webhook.events == []
 
 
@@ -157,4 +140,4 @@ def test_other_webhook_events_carry_no_event() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
-    assert refused(PARTNER, mutate(track_updated(), path, value)).field == field
+    assert dialect.refused(mutate(track_updated(), path, value)).field == field

@@ -2,22 +2,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dialect_support import (
-    DELETE,
-    assert_common,
-    assert_stable,
-    fixture,
-    mutate,
-    refused,
-    run,
-    table_keys,
-)
+from dialect_support import DELETE, Dialect, mutate
 
-from canonical.dialects import TABLES
 from canonical.events import event_id_for
 from canonical.milestones import Milestone
 
 PARTNER = "tms"
+dialect = Dialect(PARTNER)
 DOCUMENTED_STATUSES = {
     "CREATED",
     "DISPATCHED",
@@ -30,7 +21,7 @@ DOCUMENTED_STATUSES = {
 
 
 def picked_up() -> dict[str, Any]:
-    return fixture(PARTNER, "picked_up.json")
+    return dialect.fixture("picked_up.json")
 
 
 def with_status(status: str) -> dict[str, Any]:
@@ -38,8 +29,8 @@ def with_status(status: str) -> dict[str, Any]:
 
 
 def test_a_status_event_routes_by_our_reference() -> None:
-    webhook = assert_stable(PARTNER, picked_up())
-    assert_common(webhook, PARTNER)
+    webhook = dialect.assert_stable(picked_up())
+    dialect.assert_common(webhook)
     assert webhook.dedupe_key == "tev_4d1a9c7e2b58"
     assert webhook.references.shipment_id == "shipment-S00042"
     assert webhook.references.tracking_number == "EZ9000000042"
@@ -53,30 +44,27 @@ def test_a_status_event_routes_by_our_reference() -> None:
 
 
 def test_the_table_maps_exactly_the_documented_statuses() -> None:
-    assert set(TABLES[PARTNER].codes) == DOCUMENTED_STATUSES
+    assert set(dialect.table.codes) == DOCUMENTED_STATUSES
 
 
-@pytest.mark.parametrize("key", table_keys(PARTNER))
+@pytest.mark.parametrize("key", dialect.table_keys())
 def test_every_mapped_code(key: str) -> None:
-    (event,) = run(PARTNER, with_status(key)).events
-    assert event.milestone is TABLES[PARTNER].codes[key]
+    event = dialect.assert_mapped(with_status(key), key)
     assert event.source.raw_status == key
 
 
 def test_unknown_statuses_become_unknown_with_raw_code_kept() -> None:
-    (event,) = run(PARTNER, with_status("ON_HOLD_AT_DEPOT")).events
-    assert event.milestone is Milestone.UNKNOWN
-    assert not TABLES[PARTNER].maps(event.source.raw_code)  # counted as unmapped
+    event = dialect.assert_unknown(with_status("ON_HOLD_AT_DEPOT"))
     assert event.source.raw_code == "ON_HOLD_AT_DEPOT"
 
 
 def test_no_tracking_number_yet() -> None:
-    webhook = run(PARTNER, mutate(picked_up(), ("transport_order", "tracking_number"), None))
+    webhook = dialect.run(mutate(picked_up(), ("transport_order", "tracking_number"), None))
     assert webhook.references.tracking_number is None
 
 
 def test_other_event_types_carry_no_event() -> None:
-    webhook = run(PARTNER, mutate(picked_up(), ("type",), "transport_order.created"))
+    webhook = dialect.run(mutate(picked_up(), ("type",), "transport_order.created"))
     assert webhook.events == []
     assert webhook.dedupe_key == "tev_4d1a9c7e2b58"
 
@@ -92,4 +80,4 @@ def test_other_event_types_carry_no_event() -> None:
     ],
 )
 def test_malformed_payloads_name_the_field(path: tuple, value: Any, field: str) -> None:
-    assert refused(PARTNER, mutate(picked_up(), path, value)).field == field
+    assert dialect.refused(mutate(picked_up(), path, value)).field == field

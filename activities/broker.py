@@ -6,6 +6,7 @@ from pydantic import SecretStr
 from activities.errors import new_http_client
 from activities.rest import RestPartner
 from activities.wire import WireModel
+from canonical.customs import CustomsDirection
 from canonical.shipment import Shipment
 
 PARTNER = "broker"
@@ -31,7 +32,8 @@ class BrokerClient:
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key.get_secret_value()}"}
         self._rest = RestPartner(
-            PARTNER, http or new_http_client(url, timeout_s=timeout_s, headers=headers)
+            PARTNER,
+            http or new_http_client(url, timeout_s=timeout_s, headers=headers, partner=PARTNER),
         )
 
     async def aclose(self) -> None:
@@ -40,9 +42,24 @@ class BrokerClient:
     async def file_export_declaration(
         self, reference: str, shipment: Shipment, tracking_number: str, *, idempotency_key: str
     ) -> Declaration:
+        return await self.file_declaration(
+            reference, shipment, tracking_number, CustomsDirection.EXPORT,
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+
+    async def file_declaration(
+        self,
+        reference: str,
+        shipment: Shipment,
+        tracking_number: str,
+        direction: CustomsDirection,
+        *,
+        idempotency_key: str,
+    ) -> Declaration:
+        """File an export (at origin) or import (at destination) declaration, once per key."""
         body = {
             "reference": reference,
-            "direction": "export",
+            "direction": direction.value,
             "exporter": shipment.shipper.model_dump(mode="json"),
             "importer": shipment.consignee.model_dump(mode="json"),
             "origin_country": shipment.shipper.address.country,

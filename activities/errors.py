@@ -10,6 +10,8 @@ from datetime import timedelta
 import httpx
 from temporalio.exceptions import ApplicationError
 
+from observability.partner_http import partner_transport
+
 PARTNER_REJECTED = "PartnerRejected"
 """Error type of every non-retryable partner refusal."""
 
@@ -56,11 +58,21 @@ def raise_for_status(partner: str, response: httpx.Response, detail: str) -> Non
     raise business_error(partner, f"HTTP {status}: {detail}")
 
 
-def new_http_client(base_url: str, *, timeout_s: float, **kwargs: object) -> httpx.AsyncClient:
-    """An outbound client with explicit timeouts and no redirects, for one partner."""
+def new_http_client(
+    base_url: str, *, timeout_s: float, partner: str = "unknown", **kwargs: object
+) -> httpx.AsyncClient:
+    """An outbound client with explicit timeouts and no redirects, for one partner.
+
+    Every request is counted and timed under ``partner`` (``borderflow_partner_requests_total``,
+    ``borderflow_partner_request_seconds``) and traced, with ``traceparent`` sent to the
+    partner (see :mod:`observability.partner_http`); a ``transport`` given is wrapped.
+    """
+    inner = kwargs.pop("transport", None)
+    assert inner is None or isinstance(inner, httpx.AsyncBaseTransport)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
         follow_redirects=False,
+        transport=partner_transport(partner, inner),
         **kwargs,  # type: ignore[arg-type]
     )

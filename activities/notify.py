@@ -60,7 +60,9 @@ class Notifier:
     def __init__(
         self, base_url: str, *, timeout_s: float = 10.0, http: httpx.AsyncClient | None = None
     ) -> None:
-        self._rest = RestPartner("notify", http or new_http_client(base_url, timeout_s=timeout_s))
+        self._rest = RestPartner(
+            "notify", http or new_http_client(base_url, timeout_s=timeout_s, partner="notify")
+        )
 
     async def aclose(self) -> None:
         await self._rest.aclose()

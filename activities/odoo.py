@@ -46,7 +46,7 @@ class OdooClient:
         self._password = password
         self._api_key = api_key
         self._wanted: TransportName = transport
-        self._http = http or new_http_client(url, timeout_s=timeout_s)
+        self._http = http or new_http_client(url, timeout_s=timeout_s, partner="odoo")
         self._transport: OdooTransport | None = None
         self._choosing = asyncio.Lock()
         self.transport_name: str | None = None

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from activities.errors import business_error
 from activities.models import AcceptedOrder, AcceptOrderInput, PostedInvoice, ReleaseInvoiceInput
 from activities.odoo import OdooClient, many2one_id
+from canonical.billing import Charge
 from canonical.order import Order
 from canonical.parties import PartyRole
 from canonical.shipment import Shipment
@@ -229,7 +230,8 @@ class OdooSales:
                     },
                 ]
                 for line in lines
-            ],
+            ]
+            + [[0, 0, charge_line(charge)] for charge in input.charges],
         }
 
     async def write_tracking_ref(self, picking_id: int, tracking_number: str) -> None:
@@ -309,6 +311,14 @@ class OdooSales:
         )
         action = await self.odoo.call("account.move.reversal", "reverse_moves", [wizard])
         return int(action["res_id"])
+
+
+def charge_line(charge: Charge) -> dict[str, Any]:
+    """An invoice line for a freight, duty or tax charge; a provisional one says so."""
+    label = charge.description or charge.kind.value.capitalize()
+    if charge.provisional:
+        label += " (provisional: carrier's final charges pending)"
+    return {"name": label, "quantity": 1, "price_unit": float(charge.amount.amount)}
 
 
 def _party(

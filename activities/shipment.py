@@ -10,6 +10,7 @@ Business refusals are raised as non-retryable errors; transient failures are ret
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -37,6 +38,7 @@ from activities.notify import Channel, Notification, Notifier
 from activities.odoo import OdooClient
 from activities.odoo_sales import OdooSales
 from activities.tms import TmsClient
+from observability.metrics import record_invoice_lag
 from store.tracking import link_tracking
 from workflows.partners import BROKER, CARRIER, LOCAL, NOTIFY, ODOO, TMS
 
@@ -96,14 +98,16 @@ class ShipmentActivities:
             known = ", ".join(sorted(self._carriers)) or "none"
             raise business_error(name, f"no such carrier is configured (configured: {known})",
                                  type="UnknownCarrier")  # fmt: skip
+        step = "book" if input.booking_no == 1 else f"book-{input.booking_no}-{name}"
         booking = await carrier.book(
-            input.shipment_id, input.shipment, idempotency_key=step_key(input.shipment_id, "book")
+            input.shipment_id, input.shipment, idempotency_key=step_key(input.shipment_id, step)
         )
         return CarrierBooking(
             carrier=name,
             carrier_shipment_id=booking.booking_reference,
             tracking_number=booking.tracking_number,
             label_url=booking.label.uri if booking.label else None,
+            charges=booking.charges,
         )
 
     @activity.defn
@@ -138,11 +142,12 @@ class ShipmentActivities:
 
     @activity.defn
     async def file_customs(self, input: FileCustomsInput) -> FiledDeclaration:
-        declaration = await self._broker.file_export_declaration(
+        declaration = await self._broker.file_declaration(
             input.shipment_id,
             input.shipment,
             input.tracking_number,
-            idempotency_key=step_key(input.shipment_id, "customs-export"),
+            input.direction,
+            idempotency_key=step_key(input.shipment_id, f"customs-{input.direction.value}"),
         )
         return FiledDeclaration(declaration_id=declaration.id, lrn=declaration.lrn)
 
@@ -174,6 +179,8 @@ class ShipmentActivities:
             ),
             idempotency_key=step_key(input.shipment_id, "finance-notify"),
         )
+        if input.delivered_at is not None:
+            record_invoice_lag((datetime.now(UTC) - input.delivered_at).total_seconds())
 
     def by_partner(self) -> dict[str, list[Callable[..., Any]]]:
         """The activities each partner's task queue serves.

@@ -28,7 +28,8 @@ class TmsClient:
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key.get_secret_value()}"}
         self._rest = RestPartner(
-            PARTNER, http or new_http_client(url, timeout_s=timeout_s, headers=headers)
+            PARTNER,
+            http or new_http_client(url, timeout_s=timeout_s, headers=headers, partner=PARTNER),
         )
 
     async def aclose(self) -> None:

@@ -28,7 +28,12 @@ class ServiceLevel(StrEnum):
 
 
 class Stage(StrEnum):
-    """Where a shipment is in its lifecycle, in order. REJECTED ends it before booking."""
+    """Where a shipment is in its lifecycle, in order.
+
+    REJECTED ends it before booking (the order cannot ship); EXCEPTION waits for ops (every
+    carrier refused, customs held past what a broker can resolve); CANCELLED ends it after
+    compensation (ops cancelled it, or customs rejected it).
+    """
 
     ACCEPT = "accept"
     BOOK = "book"
@@ -37,10 +42,12 @@ class Stage(StrEnum):
     INVOICE = "invoice"
     INVOICED = "invoiced"
     REJECTED = "rejected"
+    EXCEPTION = "exception"
+    CANCELLED = "cancelled"
 
     @property
     def is_final(self) -> bool:
-        return self in (Stage.INVOICED, Stage.REJECTED)
+        return self in (Stage.INVOICED, Stage.REJECTED, Stage.CANCELLED)
 
 
 class References(CanonicalModel):

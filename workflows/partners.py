@@ -4,7 +4,9 @@ Every partner has a task queue of its own, served by workers that cap its calls 
 ``max_task_queue_activities_per_second``: the server enforces that limit across all workers,
 so a partner's rate limit holds however far the worker fleet scales out. Retry policies retry
 transient failures without end (with backoff) and never retry business refusals, which the
-activities raise as non-retryable errors; the listed types are a second guard.
+activities raise as non-retryable errors; the listed types are a second guard. A short
+heartbeat timeout (the worker heartbeats for every running attempt) lets a dead worker's
+attempt run again within seconds, while ``start_to_close`` still bounds a call that hangs.
 """
 
 from dataclasses import dataclass
@@ -35,6 +37,9 @@ class PartnerCalls:
     """``None``: the workflow's own task queue."""
     start_to_close: timedelta
     retry: RetryPolicy
+    heartbeat: timedelta | None = timedelta(seconds=10)
+    """The worker heartbeats while an attempt runs (``workers.liveness``): when the worker
+    dies, the attempt is retried after this long instead of after ``start_to_close``."""
 
 
 def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolicy:

@@ -44,6 +44,7 @@ from activities.carriers.dhl_wire import (
 )
 from activities.carriers.http import CarrierHttp, contract_error, json_error_body
 from activities.errors import business_error, new_http_client
+from canonical.billing import Charge
 from canonical.booking import CarrierBooking
 from canonical.dialects import MalformedPayload, normalize
 from canonical.documents import Document, DocumentFormat, DocumentType
@@ -97,7 +98,7 @@ class DhlCarrier:
 
     def __init__(self, url: str, api_key: SecretStr, *, timeout_s: float = 20.0) -> None:
         headers = {"DHL-API-Key": api_key.get_secret_value(), "Accept": "application/json"}
-        http = new_http_client(url, timeout_s=timeout_s, headers=headers)
+        http = new_http_client(url, timeout_s=timeout_s, headers=headers, partner=PARTNER)
         self._http = CarrierHttp(PARTNER, http, problem_detail)
 
     async def aclose(self) -> None:
@@ -163,6 +164,10 @@ class DhlCarrier:
         except MalformedPayload as err:
             raise contract_error(PARTNER, "tracking response", str(err)) from err
         return normalized.events
+
+    async def final_charges(self, booking: CarrierBooking) -> list[Charge] | None:
+        """DHL's shipment API does not report billed charges: they come with DHL's invoice."""
+        return None
 
     @staticmethod
     def _documents_path(number: str) -> str:

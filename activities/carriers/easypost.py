@@ -222,7 +222,11 @@ class EasyPostCarrier:
     def __init__(self, url: str, api_key: SecretStr, *, timeout_s: float = 20.0) -> None:
         auth = httpx.BasicAuth(api_key.get_secret_value(), "")
         http = new_http_client(
-            url, timeout_s=timeout_s, auth=auth, headers={"Accept": "application/json"}
+            url,
+            timeout_s=timeout_s,
+            auth=auth,
+            headers={"Accept": "application/json"},
+            partner=PARTNER,
         )
         self._http = CarrierHttp(PARTNER, http, easypost_error)
 
@@ -284,6 +288,10 @@ class EasyPostCarrier:
         except MalformedPayload as err:
             raise contract_error(PARTNER, "tracker", str(err)) from err
         return normalized.events
+
+    async def final_charges(self, booking: CarrierBooking) -> list[Charge] | None:
+        """The purchased label's rate: EasyPost bills postage when the label is bought."""
+        return booking_of(await self._shipment(booking)).charges
 
     async def _shipment(self, booking: CarrierBooking) -> EasyPostShipment:
         path = f"/v2/shipments/{booking.booking_reference}"

@@ -8,12 +8,14 @@ Every adapter guarantees:
 - a refusal (bad address, booking rejected, too late to cancel) is a non-retryable
   ``ApplicationError``; outages, 5xx, 429 (with its Retry-After) and timeouts are retryable;
 - ``track`` returns canonical events through the carrier's dialect normalizer, so a poll and a
-  webhook carrying the same scan produce the same ``event_id``.
+  webhook carrying the same scan produce the same ``event_id``;
+- ``final_charges`` never guesses: ``None`` until the carrier's own figure is known.
 """
 
 from datetime import datetime
 from typing import Protocol
 
+from canonical.billing import Charge
 from canonical.booking import CarrierBooking
 from canonical.documents import Document
 from canonical.events import ShipmentEvent
@@ -34,5 +36,9 @@ class CarrierPort(Protocol):
     async def track(
         self, booking: CarrierBooking, *, received_at: datetime
     ) -> list[ShipmentEvent]: ...
+
+    async def final_charges(self, booking: CarrierBooking) -> list[Charge] | None:
+        """The carrier's settled charges, or ``None`` while it has not settled (or cannot say)."""
+        ...
 
     async def aclose(self) -> None: ...

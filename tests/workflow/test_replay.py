@@ -7,7 +7,9 @@ fails too.
 
 To add a history: run the platform (`make run`), then
 `.venv/bin/temporal workflow show --workflow-id shipment-S00001 --output json >
-tests/histories/<what it shows>.json`, and check it holds no secret.
+tests/histories/shipment-S00001__<what it shows>.json` (the workflow id, two underscores, what
+it shows), and check it holds no secret. A customs declaration's
+history (``shipment-S00001-customs-export``) replays the same way.
 """
 
 import subprocess
@@ -24,12 +26,16 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+from workflows.customs import CustomsWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 async def main() -> None:
     path = Path(sys.argv[1])
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[ShipmentWorkflow], data_converter=pydantic_data_converter)
+    # <workflow id>__<what it shows>.json: the id matters since v3 (it names the children)
+    workflow_id = path.stem.split("__")[0]
+    history = WorkflowHistory.from_json(workflow_id, path.read_text())
+    workflows = [ShipmentWorkflow, CustomsWorkflow]
+    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
 
 asyncio.run(main())

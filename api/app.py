@@ -11,13 +11,23 @@ from sqlalchemy.engine import Engine
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
+from api.audit_routes import AuditRoutes
 from api.auth import auth_middleware
+from api.docs_page import DocsRoutes
 from api.inbox_delivery import InboxDelivery
 from api.inbox_routes import InboxRoutes
+from api.limits import RateLimiter, rate_limit_middleware, timeout_middleware
+from api.observability import metrics, observability_middleware
 from api.problems import problem, problem_middleware
+from api.reconciliation_routes import ReconciliationRoutes
 from api.settings import ApiSettings
+from api.shipment_actions import ShipmentActions
+from api.shipment_list import Cursors, ShipmentList
 from api.shipments import ShipmentRoutes
 from api.webhooks import WebhookRoutes, webhook_partners
+from observability.gauges import run_gauges
+from observability.tracing import traced_client
+from workflows.reconciliation_schedule import trigger_now
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -52,22 +62,46 @@ def _ping(store: Engine) -> None:
 
 
 def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Application:
+    client = traced_client(client)  # Temporal calls are children of the request's span
+    limits = rate_limit_middleware(
+        RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    )
     app = web.Application(
-        middlewares=[problem_middleware, auth_middleware(store)],
+        middlewares=[
+            observability_middleware(store),
+            problem_middleware,
+            timeout_middleware(settings.request_timeout_s),
+            auth_middleware(store),
+            limits,
+        ],
         client_max_size=settings.max_body_bytes,
     )
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz(client, store))
+    app.router.add_get("/metrics", metrics)
     ShipmentRoutes(
         client, store, namespace=settings.temporal_namespace, ui_url=settings.temporal_ui_url
     ).add_to(app)
+    secret = settings.cursor_secret
+    ShipmentList(
+        client, namespace=settings.temporal_namespace, ui_url=settings.temporal_ui_url,
+        cursors=Cursors(secret.get_secret_value().encode() if secret else None),
+    ).add_to(app)  # fmt: skip
+    ShipmentActions(
+        client, namespace=settings.temporal_namespace, ui_url=settings.temporal_ui_url,
+        update_timeout=timedelta(seconds=settings.update_timeout_s),
+    ).add_to(app)  # fmt: skip
+    DocsRoutes().add_to(app)
     delivery = InboxDelivery(
         client, store,
         unknown_grace=timedelta(seconds=settings.inbox_unknown_grace_s),
         retention=timedelta(days=settings.inbox_retention_days),
     )  # fmt: skip
-    WebhookRoutes(webhook_partners(settings), delivery, store).add_to(app)
+    partner_rate = RateLimiter(settings.webhook_rate_limit_per_s, settings.webhook_rate_limit_burst)
+    WebhookRoutes(webhook_partners(settings), delivery, store, partner_rate).add_to(app)
     InboxRoutes(store, delivery).add_to(app)
+    ReconciliationRoutes(store, lambda: trigger_now(client)).add_to(app)
+    AuditRoutes(store).add_to(app)
 
     async def redeliver(_app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.create_task(delivery.run(every_s=settings.inbox_redelivery_s))
@@ -75,4 +109,11 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
         loop.cancel()
 
     app.cleanup_ctx.append(redeliver)
+
+    async def gauges(_app: web.Application) -> AsyncIterator[None]:
+        loop = asyncio.create_task(run_gauges(client, store, every_s=settings.metrics_refresh_s))
+        yield
+        loop.cancel()
+
+    app.cleanup_ctx.append(gauges)
     return app

@@ -17,15 +17,26 @@ from store.tokens import ApiToken, Role, authenticate
 READ = frozenset({Role.OPS, Role.SUPPORT, Role.FINANCE, Role.ADMIN})
 OPERATE = frozenset({Role.OPS, Role.ADMIN})
 ADMIN = frozenset({Role.ADMIN})
+RECONCILE = frozenset({Role.SUPPORT, Role.ADMIN})
 
-PUBLIC = frozenset({"/healthz", "/readyz", "/v1/webhooks/{partner}"})
+PUBLIC = frozenset(
+    {"/healthz", "/readyz", "/v1/webhooks/{partner}", "/openapi.json", "/docs", "/metrics"}
+)
 PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/v1/shipments"): OPERATE,
     ("GET", "/v1/shipments/{shipment_id}"): READ,
     ("GET", "/v1/shipments/{shipment_id}/timeline"): READ,
     ("POST", "/v1/shipments/{shipment_id}/events"): OPERATE,
+    ("GET", "/v1/shipments"): READ,
+    ("POST", "/v1/shipments/{shipment_id}/cancel"): OPERATE,
+    ("POST", "/v1/shipments/{shipment_id}/amend"): OPERATE,
+    ("POST", "/v1/shipments/{shipment_id}/resolve"): OPERATE,
+    ("POST", "/v1/shipments/{shipment_id}/rebook"): OPERATE,
     ("GET", "/v1/inbox"): ADMIN,
     ("POST", "/v1/inbox/{message_id}/replay"): ADMIN,
+    ("GET", "/v1/reconciliation"): RECONCILE,
+    ("POST", "/v1/reconciliation/run"): RECONCILE,
+    ("GET", "/v1/audit"): frozenset({Role.SUPPORT, Role.ADMIN}),
 }
 """Every route and the roles allowed on it. A route missing here is refused to everyone."""
 

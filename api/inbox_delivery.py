@@ -5,6 +5,9 @@ loop, and an admin's replay all re-read the stored body and run :meth:`InboxDeli
 Delivery is at-least-once; the workflow records each event once (by ``event_id``), so a
 repeated delivery, or two API replicas delivering the same message, changes nothing.
 
+A partner reaches only its own shipments (``api/partner_scope.py``): a payload that names
+another partner's shipment is a dead letter at once, with the reason, and signals nothing.
+
 Outcomes: DELIVERED; IGNORED (no shipment event in it); RECEIVED again with a reason when
 Temporal could not be reached or no shipment matches yet (the tracking link may not be written
 yet), retried by the loop; DEAD once no shipment has matched for ``unknown_grace``.
@@ -18,8 +21,11 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import partner_scope
 from canonical.dialects import MalformedPayload, normalize
 from canonical.dialects.normalized import NormalizedWebhook
+from observability.metrics import record_milestone
+from observability.tracing import PARTNER, PARTNER_EVENT_ID, tag_shipment, tracer
 from store.inbox import (
     InboxMessage,
     InboxState,
@@ -28,7 +34,6 @@ from store.inbox import (
     mark,
     purge_delivered,
 )
-from store.tracking import shipment_for_tracking
 from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.inbox")
@@ -62,7 +67,12 @@ class InboxDelivery:
             return await self._mark(message.id, InboxState.DEAD, reason=f"not understood: {err}")
         if not normalized.events:
             return await self._mark(message.id, InboxState.IGNORED)
-        shipment_id = await self._route(message.partner, normalized)
+        found = await asyncio.to_thread(
+            partner_scope.route, self._store, message.partner, normalized.references
+        )
+        if found.refused is not None:
+            return await self._mark(message.id, InboxState.DEAD, reason=f"refused: {found.refused}")
+        shipment_id = found.shipment_id
         if shipment_id is None:
             refs = normalized.references.model_dump(exclude_none=True)
             return await self._unknown(message, f"no shipment matches {message.partner} {refs}")
@@ -70,12 +80,19 @@ class InboxDelivery:
         try:
             for event in normalized.events:
                 routed = event.model_copy(update={"shipment_id": shipment_id})
-                await handle.signal(ShipmentWorkflow.event, routed, rpc_timeout=SIGNAL_TIMEOUT)
+                with tracer().start_as_current_span("deliver event") as span:
+                    tag_shipment(shipment_id, span)
+                    span.set_attribute(PARTNER, message.partner)
+                    partner_event_id = event.source.partner_event_id or event.dedupe_key
+                    span.set_attribute(PARTNER_EVENT_ID, partner_event_id)
+                    await handle.signal(ShipmentWorkflow.event, routed, rpc_timeout=SIGNAL_TIMEOUT)
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return await self._unknown(message, f"shipment {shipment_id} is not running")
             return await self._mark(message.id, InboxState.RECEIVED, shipment_id=shipment_id,
                                     reason=f"Temporal unavailable: {err.message}")  # fmt: skip
+        for event in normalized.events:
+            record_milestone(message.partner, event.milestone.value)
         return await self._mark(message.id, InboxState.DELIVERED, shipment_id=shipment_id)
 
     async def replay(self, message_id: int) -> InboxState | None:
@@ -102,19 +119,9 @@ class InboxDelivery:
                 log.exception("inbox redelivery round failed")
             await asyncio.sleep(every_s)
 
-    async def _route(self, partner: str, normalized: NormalizedWebhook) -> str | None:
-        references = normalized.references
-        if references.shipment_id:
-            return references.shipment_id
-        if references.tracking_number:
-            return await asyncio.to_thread(
-                shipment_for_tracking, self._store, partner, references.tracking_number
-            )
-        return None
-
     async def _unknown(self, message: InboxMessage, reason: str) -> InboxState:
         assert message.id is not None
-        young = datetime.now(UTC) - _aware(message.received_at) < self._unknown_grace
+        young = datetime.now(UTC) - as_utc(message.received_at) < self._unknown_grace
         state = InboxState.RECEIVED if young else InboxState.DEAD
         return await self._mark(message.id, state, reason=reason)
 
@@ -130,6 +137,6 @@ class InboxDelivery:
         return state
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """SQLite hands datetimes back naive (they were stored in UTC)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -5,19 +5,21 @@ import asyncio
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from api.inbox_delivery import InboxDelivery
+from api.inbox_delivery import InboxDelivery, as_utc
 from api.problems import problem
 from store.inbox import InboxMessage, InboxState, list_messages
 
 MAX_PAGE = 200
+MAX_ID = 2**31 - 1
+"""Inbox ids are INTEGER: larger ids and cursors name nothing (and PostgreSQL refuses them)."""
 
 
 def message_view(message: InboxMessage) -> dict[str, object]:
     return {
         "id": message.id, "partner": message.partner, "dedupe_key": message.dedupe_key,
         "state": message.state, "shipment_id": message.shipment_id, "reason": message.reason,
-        "attempts": message.attempts, "received_at": message.received_at.isoformat(),
-        "updated_at": message.updated_at.isoformat(), "size": len(message.body),
+        "attempts": message.attempts, "received_at": as_utc(message.received_at).isoformat(),
+        "updated_at": as_utc(message.updated_at).isoformat(), "size": len(message.body),
     }  # fmt: skip
 
 
@@ -41,8 +43,8 @@ class InboxRoutes:
             states = ", ".join(s.value for s in InboxState)
             return problem(400, "Bad query", f"state is one of {states}; after and limit are "
                                              "integers")  # fmt: skip
-        if limit < 1 or after < 0:
-            return problem(400, "Bad query", "limit must be at least 1 and after not negative")
+        if limit < 1 or not 0 <= after <= MAX_ID:
+            return problem(400, "Bad query", "limit must be at least 1, after from 0 to 2^31-1")
         messages = await asyncio.to_thread(
             list_messages, self._store, state=state, after_id=after, limit=limit
         )
@@ -52,7 +54,7 @@ class InboxRoutes:
 
     async def replay(self, request: web.Request) -> web.Response:
         raw = request.match_info["message_id"]
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
             return problem(404, "Unknown inbox message", f"no inbox message {raw!r}")
         state = await self._delivery.replay(int(raw))
         if state is None:

@@ -33,7 +33,8 @@ def validation_problem(err: ValidationError) -> web.Response:
 
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn aiohttp's own errors (404, 405, 413, …) and crashes into problem+json."""
+    """Turn aiohttp's own errors (404, 405, 413, …) and crashes into problem+json; a crash is
+    logged by route, not by path (a path may hold a token: the codec server's does)."""
     try:
         response: web.StreamResponse = await handler(request)
         return response
@@ -42,5 +43,7 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
             raise
         return problem(exc.status, exc.reason, exc.text if exc.text != exc.reason else None)
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "(no route)"
+        log.exception("unhandled error on %s %s", request.method, route)
         return problem(500, "Internal Server Error")

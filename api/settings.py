@@ -1,6 +1,8 @@
 """Settings of the API process (environment variables prefixed ``BORDERFLOW_``)."""
 
-from pydantic import SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,3 +27,34 @@ class ApiSettings(BaseSettings):
     """How long a webhook for a shipment we cannot find is retried before it is a dead letter."""
     inbox_retention_days: float = 7.0
     """How long delivered webhooks are kept (to recognise late redeliveries); at least 4."""
+    # Limits. Each API process enforces its own: with N processes behind a balancer, a caller
+    # gets up to N times these rates.
+    rate_limit_per_s: float = Field(default=20.0, gt=0)
+    """Requests per second per API token (a token bucket, refilled continuously)."""
+    rate_limit_burst: int = Field(default=40, ge=1)
+    """How many requests a token may make at once after a quiet spell."""
+    webhook_rate_limit_per_s: float = Field(default=50.0, gt=0)
+    """Webhooks per second per partner."""
+    webhook_rate_limit_burst: int = Field(default=200, ge=1)
+    request_timeout_s: float = Field(default=60.0, gt=0)
+    """A request still running after this long is answered 504."""
+    update_timeout_s: float = Field(default=30.0, gt=0)
+    """How long an ops action waits for the workflow's answer before 503 (< request_timeout_s)."""
+    cursor_secret: SecretStr | None = None
+    """Signs the shipment list's cursors. Unset: a random key per process (cursors then work
+    only against the process that issued them: set it when several API processes serve)."""
+
+    @model_validator(mode="after")
+    def _update_within_request(self) -> "ApiSettings":
+        if self.update_timeout_s >= self.request_timeout_s:
+            raise ValueError("update_timeout_s must be shorter than request_timeout_s")
+        return self
+
+    metrics_refresh_s: float = 15.0
+    """How often the shipment and dead-letter gauges of ``/metrics`` are counted again."""
+    otel_exporter: Literal["otlp", "console", "none"] = "none"
+    """Where finished trace spans go (spans are made and propagated either way)."""
+    otel_endpoint: str | None = None
+    """OTLP/HTTP traces URL, e.g. ``http://collector:4318/v1/traces`` (default: ``OTEL_*``)."""
+    log_format: Literal["json", "text"] = "text"
+    log_level: str = "INFO"

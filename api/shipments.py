@@ -1,20 +1,25 @@
 """``/v1/shipments``: start a shipment and read its status."""
 
 import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import TOKEN_KEY
@@ -22,18 +27,18 @@ from api.problems import PROBLEM_JSON, problem, validation_problem
 from canonical.events import (
     EventClassifier,
     EventLocation,
-    EventSource,
-    ShipmentEvent,
-    event_id_for,
 )
 from canonical.milestones import Milestone, ProofOfDelivery
-from canonical.shipment import shipment_id_for
+from canonical.shipment import Stage, shipment_id_for
 from store.idempotency import find_response, keep_response, request_digest
 from workflows.client import ui_link
 from workflows.models import ORDER_REF, SHIPMENT_STATUS, TASK_QUEUE, ShipmentInput, ShipmentStatus
+from workflows.ops import ORDER_REJECTED
 from workflows.shipment import ShipmentWorkflow
 
 QUERY_TIMEOUT = timedelta(seconds=10)
+ACCEPT_TIMEOUT = timedelta(seconds=30)
+"""How long POST /v1/shipments waits for the order to be read and confirmed in Odoo."""
 
 
 class ShipmentRoutes:
@@ -47,7 +52,6 @@ class ShipmentRoutes:
         app.router.add_post("/v1/shipments", self.start)
         app.router.add_get("/v1/shipments/{shipment_id}", self.show)
         app.router.add_get("/v1/shipments/{shipment_id}/timeline", self.timeline)
-        app.router.add_post("/v1/shipments/{shipment_id}/events", self.record_event)
 
     def _links(self, shipment_id: str) -> dict[str, str]:
         return {
@@ -89,41 +93,67 @@ class ShipmentRoutes:
         return replay
 
     async def _start(self, request: web.Request) -> web.Response:
+        """Update-with-start: the order is read and confirmed before the answer.
+
+        201 with the accepted shipment when this request started it, 200 when it existed,
+        422 with the reason when the order cannot ship (the shipment ends ``rejected``).
+        """
         try:
             input = ShipmentInput.model_validate_json(await request.read())
         except ValidationError as err:
             return validation_problem(err)
+        if input.resume is not None:
+            return problem(422, "Invalid request", "resume: set by the workflow itself only")
         shipment_id = shipment_id_for(input.order_ref)
+        start = WithStartWorkflowOperation(
+            ShipmentWorkflow.run,
+            input,
+            id=shipment_id,
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(ORDER_REF, input.order_ref),
+                    SearchAttributePair(SHIPMENT_STATUS, "accept"),
+                ]
+            ),
+            static_summary=f"Shipment of sale order {input.order_ref}",
+            static_details=(
+                f"Carrier {input.carrier}, {input.service_level.value} service, "
+                f"{len(input.packages)} package(s)."
+            ),
+        )
         try:
-            await self._client.start_workflow(
-                ShipmentWorkflow.run,
-                input,
-                id=shipment_id,
-                task_queue=TASK_QUEUE,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                search_attributes=TypedSearchAttributes(
-                    [
-                        SearchAttributePair(ORDER_REF, input.order_ref),
-                        SearchAttributePair(SHIPMENT_STATUS, "accept"),
-                    ]
-                ),
-                static_summary=f"Shipment of sale order {input.order_ref}",
-                static_details=(
-                    f"Carrier {input.carrier}, {input.service_level.value} service, "
-                    f"{len(input.packages)} package(s)."
-                ),
+            accepted = await self._client.execute_update_with_start_workflow(
+                ShipmentWorkflow.accept, start_workflow_operation=start, rpc_timeout=ACCEPT_TIMEOUT
             )
-            status = 201
-        except WorkflowAlreadyStartedError:
-            status = 200
-        body = {
-            "shipment_id": shipment_id,
-            "order_ref": input.order_ref,
-            **self._links(shipment_id),
-        }
+            status, code = accepted.status, 201 if accepted.first else 200
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type == ORDER_REJECTED:
+                return problem(422, "Order rejected", cause.message)
+            raise
+        except WorkflowAlreadyStartedError:  # the shipment of this order has ended
+            found = await self._status(shipment_id)
+            if isinstance(found, web.Response):
+                return found
+            if found.stage is Stage.REJECTED:
+                return problem(422, "Order rejected", found.rejection or "the order cannot ship")
+            status, code = found, 200
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            return problem(503, "Shipment not accepted yet",
+                           "the order is still being read and confirmed; retry with the same "
+                           "Idempotency-Key, or read GET /v1/shipments/{id}")  # fmt: skip
+        except RPCError as err:
+            if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
+                return problem(503, "Shipment not accepted yet",
+                               "Temporal or the worker did not answer in time; retry with the "
+                               "same Idempotency-Key")  # fmt: skip
+            raise
+        body = {**status.model_dump(mode="json"), **self._links(shipment_id)}
         return web.json_response(
-            body, status=status, headers={"Location": f"/v1/shipments/{shipment_id}"}
+            body, status=code, headers={"Location": f"/v1/shipments/{shipment_id}"}
         )
 
     async def _status(self, shipment_id: str) -> ShipmentStatus | web.Response:
@@ -157,33 +187,6 @@ class ShipmentRoutes:
             return status
         return web.json_response({"shipment_id": shipment_id, "entries": timeline(status)})
 
-    async def record_event(self, request: web.Request) -> web.Response:
-        """A milestone recorded by ops (``Idempotency-Key`` makes a retry record it once)."""
-        shipment_id = request.match_info["shipment_id"]
-        try:
-            manual = ManualEvent.model_validate_json(await request.read())
-        except ValidationError as err:
-            return validation_problem(err)
-        key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
-        now = datetime.now(UTC)
-        event = ShipmentEvent(
-            event_id=event_id_for("ops", key), dedupe_key=key, shipment_id=shipment_id,
-            milestone=manual.milestone, classifier=manual.classifier,
-            occurred_at=manual.occurred_at or now, recorded_at=now, reason=manual.reason,
-            location=manual.location, proof_of_delivery=manual.proof_of_delivery,
-            source=EventSource(partner="ops", partner_event_id=key),
-        )  # fmt: skip
-        try:
-            await self._client.get_workflow_handle(shipment_id).signal(
-                ShipmentWorkflow.event, event, rpc_timeout=QUERY_TIMEOUT
-            )
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                return problem(404, "Unknown shipment", f"no running shipment {shipment_id}")
-            raise
-        return web.json_response({"event_id": event.event_id, "shipment_id": shipment_id},
-                                 status=202)  # fmt: skip
-
 
 def _content_type(status: int) -> str:
     return "application/json" if status < 400 else PROBLEM_JSON
@@ -216,4 +219,7 @@ def timeline(status: ShipmentStatus) -> list[dict[str, object]]:
             "reason": event.reason, "retracted": event.event_id in retracted,
             "retracts": event.retracts_event_id,
         })  # fmt: skip
+    for entry in status.log:
+        entries.append({"at": entry.at.isoformat(), "kind": entry.kind.value,
+                        "title": entry.title, **entry.details})  # fmt: skip
     return sorted(entries, key=lambda entry: datetime.fromisoformat(str(entry["at"])))

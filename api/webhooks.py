@@ -1,8 +1,9 @@
 """``POST /v1/webhooks/{partner}``: verify, store durably, then signal partner events.
 
 Order of checks: unknown partner 404 → body too large 413 → bad signature 401 (checked on the
-raw body, before anything parses it) → not JSON 400. Then the payload is stored in the inbox
-before any 2xx is sent:
+raw body, before anything parses it) → over the partner's rate 429 (counted only once the
+signature holds, so nobody else can use up a partner's rate) → not JSON 400. Then the payload
+is stored in the inbox before any 2xx is sent:
 - a payload that is not the partner's shape is kept as a dead letter and answered 422;
 - a redelivery (same partner and dedupe key) is answered 200 and signals nothing;
 - otherwise delivery is tried at once: 200 when every event was signalled, 202 when the
@@ -20,10 +21,13 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from api.inbox_delivery import InboxDelivery
+from api.limits import RateLimiter, too_many
 from api.problems import problem
 from api.settings import ApiSettings
 from api.signatures import verify_broker, verify_easypost
 from canonical.dialects import MalformedPayload, normalize
+from canonical.milestones import Milestone
+from observability.metrics import record_unmapped
 from store.inbox import InboxState, store_message
 
 
@@ -51,11 +55,13 @@ def webhook_partners(settings: ApiSettings) -> dict[str, WebhookPartner]:
 
 class WebhookRoutes:
     def __init__(
-        self, partners: dict[str, WebhookPartner], delivery: InboxDelivery, store: Engine
-    ) -> None:
+        self, partners: dict[str, WebhookPartner], delivery: InboxDelivery, store: Engine,
+        rate: RateLimiter | None = None,
+    ) -> None:  # fmt: skip
         self._partners = partners
         self._delivery = delivery
         self._store = store
+        self._rate = rate
 
     def add_to(self, app: web.Application) -> None:
         app.router.add_post("/v1/webhooks/{partner}", self.receive)
@@ -68,6 +74,9 @@ class WebhookRoutes:
         body = await request.read()
         if not partner.verify(request.headers, body):
             return problem(401, "Invalid signature", f"the {partner.name} signature does not match")
+        wait_s = self._rate.wait_for(partner.name) if self._rate else 0.0
+        if wait_s > 0:
+            return too_many(f"partner {partner.name}", wait_s)
         headers = dict(request.headers)
         try:
             normalized = normalize(partner.name, body, received_at=datetime.now(UTC))
@@ -88,6 +97,8 @@ class WebhookRoutes:
             return web.json_response(
                 {"inbox_id": message.id, "duplicate": True, "state": message.state}
             )
+        unmapped = [e for e in normalized.events if e.milestone is Milestone.UNKNOWN]
+        record_unmapped(partner.name, len(unmapped))
         state = await self._delivery.deliver(message, normalized)
         status = 200 if state in (InboxState.DELIVERED, InboxState.IGNORED) else 202
         return web.json_response(

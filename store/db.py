@@ -22,8 +22,10 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     # Importing the table modules registers their tables on SQLModel.metadata.
+    import store.audit
     import store.idempotency
     import store.inbox
+    import store.reconciliation
     import store.tokens
     import store.tracking  # noqa: F401
 

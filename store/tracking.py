@@ -6,7 +6,7 @@ the link here and the webhook ingress reads it to route each event to its workfl
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 
 class TrackingLink(SQLModel, table=True):
@@ -42,3 +42,19 @@ def shipment_for_tracking(engine: Engine, carrier: str, tracking_number: str) ->
     with Session(engine) as session:
         link = session.get(TrackingLink, (carrier, tracking_number))
         return link.shipment_id if link else None
+
+
+def links_for_tracking(engine: Engine, tracking_number: str) -> dict[str, str]:
+    """Every carrier that has this tracking number linked, with the shipment it belongs to."""
+    with Session(engine) as session:
+        links = session.exec(
+            select(TrackingLink).where(TrackingLink.tracking_number == tracking_number)
+        )
+        return {link.carrier: link.shipment_id for link in links}
+
+
+def links_for_shipment(engine: Engine, shipment_id: str) -> dict[str, str]:
+    """Every tracking number linked to ``shipment_id``, with the carrier that issued it."""
+    with Session(engine) as session:
+        links = session.exec(select(TrackingLink).where(TrackingLink.shipment_id == shipment_id))
+        return {link.tracking_number: link.carrier for link in links}

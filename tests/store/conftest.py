@@ -6,38 +6,19 @@ own, created and dropped here. Where no server answers, the PostgreSQL cases are
 the reason shown, unless ``BORDERFLOW_REQUIRE_POSTGRES=1`` (set by CI), where they fail.
 """
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
-from sqlalchemy.engine import Engine, make_url
+from pg_support import postgres_database
+from sqlalchemy.engine import Engine
 
 from store.db import make_engine
-
-DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    admin_url = make_url(os.environ.get("BORDERFLOW_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as err:
-        reason = f"PostgreSQL not reachable at {admin_url.host}:{admin_url.port}: {err}"
-        if os.environ.get("BORDERFLOW_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{reason} (BORDERFLOW_REQUIRE_POSTGRES=1)")
-        pytest.skip(reason)
-    name = f"borderflow_test_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield admin_url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    yield from postgres_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

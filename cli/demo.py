@@ -70,12 +70,50 @@ async def start_shipment(api: httpx.AsyncClient, order_ref: str) -> dict[str, An
     return result
 
 
+class CustomsOffice:
+    """The demo's exception path: the broker holds the first declaration, ops resolve the hold
+    through the API, and the customs office (the broker simulator) then releases it."""
+
+    def __init__(self, api: httpx.AsyncClient, broker_url: str, say: Callable[[str], None]):
+        self._api = api
+        self._broker = httpx.AsyncClient(base_url=broker_url, timeout=15.0)
+        self._say = say
+        self._resolved: set[str] = set()
+
+    async def aclose(self) -> None:
+        await self._broker.aclose()
+
+    async def hold_next_declaration(self) -> None:
+        faults = {"customs": {"hold_next": 1, "hold_reason": "customs_documentation"}}
+        (await self._broker.post("/_sim/faults", json=faults)).raise_for_status()
+
+    async def handle(self, status: dict[str, Any]) -> None:
+        """Resolve a HELD declaration of ``status`` once, as ops would, then release it."""
+        for declaration in status.get("customs", []):
+            key = f"{status['shipment_id']}:{declaration['direction']}"
+            if declaration["status"] != "HELD" or key in self._resolved:
+                continue
+            self._resolved.add(key)
+            shipment_id = status["shipment_id"]
+            self._say(f"  {shipment_id}: customs hold ({declaration['hold_reason']}): "
+                      "ops send the documents and resolve it")  # fmt: skip
+            body = {"kind": "customs_hold", "note": "commercial invoice sent to the broker"}
+            response = await self._api.post(f"/v1/shipments/{shipment_id}/resolve", json=body)
+            if response.status_code != 200:
+                raise RuntimeError(f"resolving the hold of {shipment_id} failed: HTTP "
+                                   f"{response.status_code} {response.text}")  # fmt: skip
+            release = f"/_sim/declarations/{declaration['declaration_id']}/release"
+            (await self._broker.post(release)).raise_for_status()
+            self._say(f"  {shipment_id}: hold resolved, customs released the declaration")
+
+
 async def follow(
     api: httpx.AsyncClient,
     shipment_ids: list[str],
     *,
     timeout_s: float,
     say: Callable[[str], None],
+    office: CustomsOffice | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Poll each shipment until it is final (or the time is up), reporting every new stage."""
     started = time.monotonic()
@@ -93,6 +131,8 @@ async def follow(
                 elapsed = time.monotonic() - started
                 say(f"  {shipment_id}: {reached['stage']:<9} (+{elapsed:5.1f} s)")
             reported[shipment_id] = len(status["stages"])
+            if office is not None:
+                await office.handle(status)
             if Stage(status["stage"]).is_final:
                 final[shipment_id] = status
         await asyncio.sleep(POLL_INTERVAL_S)
@@ -117,10 +157,18 @@ async def run_demo(
     count: int,
     timeout_s: float,
     say: Callable[[str], None],
+    broker_url: str | None = None,
 ) -> bool:
-    """Ship ``count`` demo orders to invoice. True when every one of them was invoiced."""
+    """Ship ``count`` demo orders to invoice. True when every one of them was invoiced.
+
+    With ``broker_url`` (the broker simulator), the first declaration is held by customs and
+    resolved by ops through the API: the demo shows an exception path, not only the happy one.
+    """
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api_url, timeout=15.0, headers=headers) as api:
+        office = CustomsOffice(api, broker_url, say) if broker_url else None
+        if office is not None:
+            await office.hold_next_declaration()
         started = []
         for index in range(count):
             order_ref = await create_demo_order(odoo, index)
@@ -129,7 +177,11 @@ async def run_demo(
             say(f"  Temporal UI: {shipment['ui_url']}")
             started.append(shipment)
         ids = [shipment["shipment_id"] for shipment in started]
-        final = await follow(api, ids, timeout_s=timeout_s, say=say)
+        try:
+            final = await follow(api, ids, timeout_s=timeout_s, say=say, office=office)
+        finally:
+            if office is not None:
+                await office.aclose()
     ok = True
     for shipment in started:
         status = final.get(shipment["shipment_id"])

@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from opentelemetry import propagate
 from pydantic import ValidationError
 
 from activities.odoo import OdooClient
+from cli import reconcile
 from cli.demo import run_demo
+from cli.ops import add_ops_parsers, cmd_inbox, cmd_shipments, cmd_timeline
 from cli.settings import CliSettings, UpSettings, cli_settings
+from observability.tracing import setup_tracing, tracer
 
 
 def say(line: str) -> None:
@@ -76,7 +80,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def auth_headers(settings: CliSettings) -> dict[str, str]:
     token = settings.api_token.get_secret_value() if settings.api_token else ""
-    return {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    propagate.inject(headers)  # the API's request span continues this command's trace
+    return headers
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
@@ -93,6 +99,43 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     print(token)
     print(f"token {row.id} ({row.role}) created; it is shown only now", file=sys.stderr)
     return 0
+
+
+def cmd_token_list(_args: argparse.Namespace) -> int:
+    """List tokens: id, role, name, created, revoked (never a secret)."""
+    from store.db import make_engine
+    from store.tokens import list_tokens
+
+    engine = make_engine(cli_settings().database_url)
+    try:
+        rows = list_tokens(engine)
+    finally:
+        engine.dispose()
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
+        print(f"{row.id}  {row.role:<8} {row.created_at:%Y-%m-%d %H:%M}  {state:<24} {row.name}")
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke a token by id: every later request with it is refused."""
+    from store.db import make_engine
+    from store.tokens import revoke_token
+
+    engine = make_engine(cli_settings().database_url)
+    try:
+        revoked = revoke_token(engine, args.token_id)
+    finally:
+        engine.dispose()
+    if not revoked:
+        return fail(f"no live token {args.token_id}")
+    print(f"token {args.token_id} revoked")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    actions = {"create": cmd_token_create, "list": cmd_token_list, "revoke": cmd_token_revoke}
+    return actions[args.token_command](args)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -124,6 +167,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     if body.get("rejection"):
         print(f"  rejected: {body['rejection']}")
     print(f"  {body['ui_url']}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print a shipment's audit trail (partner calls and ops actions), oldest first."""
+    from cli.audit import AuditUnavailable, fetch_audit, format_entry
+
+    settings = cli_settings()
+    try:
+        entries = fetch_audit(settings.api_url, auth_headers(settings), args.shipment_id)
+    except AuditUnavailable as err:
+        return fail(str(err))
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    if not entries:
+        print(f"no audit entries for {args.shipment_id}")
+    for entry in entries:
+        print(format_entry(entry))
     return 0
 
 
@@ -161,6 +223,76 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    """Write (or with --check, verify) the API's OpenAPI document."""
+    from api.openapi import is_stale, write_document
+
+    path = Path(args.out)
+    if args.check:
+        return fail(f"{path} is stale: run `borderflow openapi`") if is_stale(path) else 0
+    print(f"{path} written" if write_document(path) else "up to date")
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """``reconcile report`` / ``reconcile run``, through the API."""
+    settings = cli_settings()
+    action = reconcile.report if args.reconcile_command == "report" else reconcile.run
+    try:
+        return action(args, settings.api_url, auth_headers(settings), say)
+    except reconcile.ApiError as err:
+        return fail(str(err))
+
+
+def cmd_codec_server(_args: argparse.Namespace) -> int:
+    """Serve /encode and /decode for the Temporal Web UI and CLI until SIGINT/SIGTERM."""
+    from workers.codec_server import main as codec_server
+
+    return codec_server()
+
+
+def cmd_temporal_setup(args: argparse.Namespace) -> int:
+    """Register the workflows' search attributes on a self-hosted namespace (idempotent)."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from workflows.client import connect, register_search_attributes
+
+    settings = cli_settings()
+    namespace = settings.temporal_namespace
+
+    async def go() -> None:
+        # A freshly started server answers before its namespaces do: wait a little for them.
+        attempts = max(1, int(args.wait / 0.5))
+        for attempt in range(attempts):
+            try:
+                client = await connect(settings.temporal_address, namespace)
+                await register_search_attributes(client)
+                return
+            except RPCError as err:
+                waiting = err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.NOT_FOUND)
+                if not waiting or attempt == attempts - 1:
+                    raise
+            except RuntimeError:  # cannot connect yet
+                if attempt == attempts - 1:
+                    raise
+            await asyncio.sleep(0.5)
+
+    try:
+        asyncio.run(go())
+    except (RPCError, RuntimeError) as err:
+        return fail(f"cannot set up namespace {namespace} at {settings.temporal_address}: {err}")
+    print(f"search attributes registered on namespace {namespace}")
+    return 0
+
+
+def cmd_encryption_key(_args: argparse.Namespace) -> int:
+    """Print a new random AES-256 key (base64), for BORDERFLOW_ENCRYPTION_KEYS."""
+    from workers.codec import generate_key
+
+    print(generate_key())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="borderflow", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -181,9 +313,29 @@ def parser() -> argparse.ArgumentParser:
     create = token_commands.add_parser("create", help="create a token and print it once")
     create.add_argument("--role", required=True, choices=["ops", "support", "finance", "admin"])
     create.add_argument("--name", default="created with borderflow token create")
+    token_commands.add_parser("list", help="list tokens (ids, roles; never secrets)")
+    revoke = token_commands.add_parser("revoke", help="revoke a token by id")
+    revoke.add_argument("token_id", help="the id: bf_<id>.… (shown by token list)")
+    audit = commands.add_parser("audit", help="show a shipment's audit trail")
+    audit.add_argument("shipment_id", help="e.g. shipment-S00001")
+    audit.add_argument("--json", action="store_true", help="print the entries as JSON")
     schema = commands.add_parser("schema", help="write the canonical model's JSON Schema")
     schema.add_argument("--out", default="docs/schema", help="directory (default docs/schema)")
     schema.add_argument("--check", action="store_true", help="fail if the files are stale")
+    openapi = commands.add_parser("openapi", help="write the API's OpenAPI document")
+    openapi.add_argument("--out", default="docs/openapi.json", help="default docs/openapi.json")
+    openapi.add_argument("--check", action="store_true", help="fail if the file is stale")
+    add_ops_parsers(commands)
+    reconcile.add_parser(commands)
+    commands.add_parser(
+        "codec-server", help="decrypt payloads for the Temporal Web UI and CLI (remote codec)"
+    )
+    commands.add_parser("encryption-key", help="print a new payload encryption key (base64)")
+    setup = commands.add_parser(
+        "temporal-setup", help="register the search attributes on a self-hosted Temporal namespace"
+    )
+    setup.add_argument("--wait", type=float, default=30.0,
+                       help="seconds to wait for a starting server (default 30)")  # fmt: skip
     return root
 
 
@@ -193,7 +345,16 @@ COMMANDS = {
     "status": cmd_status,
     "normalize": cmd_normalize,
     "schema": cmd_schema,
-    "token": cmd_token_create,
+    "openapi": cmd_openapi,
+    "shipments": cmd_shipments,
+    "inbox": cmd_inbox,
+    "timeline": cmd_timeline,
+    "token": cmd_token,
+    "reconcile": cmd_reconcile,
+    "codec-server": cmd_codec_server,
+    "encryption-key": cmd_encryption_key,
+    "temporal-setup": cmd_temporal_setup,
+    "audit": cmd_audit,
 }
 
 
@@ -202,7 +363,13 @@ def main() -> None:
     if getattr(args, "count", 1) < 1:
         sys.exit(fail("--count must be at least 1", 2))
     try:
-        code = COMMANDS[args.command](args)
+        if args.command == "up":  # its children trace themselves
+            code = COMMANDS[args.command](args)
+        else:
+            settings = cli_settings()
+            setup_tracing("borderflow-cli", settings.otel_exporter, settings.otel_endpoint)
+            with tracer().start_as_current_span(f"borderflow {args.command}"):
+                code = COMMANDS[args.command](args)
     except ValidationError as err:
         first = err.errors()[0]
         field = "BORDERFLOW_" + "_".join(str(part) for part in first["loc"]).upper()

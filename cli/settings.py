@@ -7,6 +7,7 @@
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,12 @@ class CliSettings(BaseSettings):
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"
     odoo_password: SecretStr | None = None
+    temporal_address: str = "127.0.0.1:7233"
+    """For ``borderflow temporal-setup`` (TLS and API key: ``workers/connection.py``)."""
+    temporal_namespace: str = "default"
+    otel_exporter: Literal["otlp", "console", "none"] = "none"
+    """Where the command's trace spans go (see ``observability.tracing``)."""
+    otel_endpoint: str | None = None
 
 
 class UpSettings(BaseSettings):
@@ -46,6 +53,8 @@ class UpSettings(BaseSettings):
     sim_broker_port: int = 8093
     sim_finance_port: int = 8094
     sim_dhl_port: int = 8095
+    worker_sdk_metrics_port: int = 9465
+    """Loopback port of the worker's Temporal SDK metrics (bridged into its ``/metrics``)."""
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"
     sim_time_scale: float = 1.0
@@ -56,6 +65,13 @@ class UpSettings(BaseSettings):
     """Demo shipments to run once the platform is up (0: none)."""
     demo_timeout_s: float = 120.0
     ready_timeout_s: float = 60.0
+    encryption: bool = False
+    """Encrypt every Temporal payload (a key is generated into ``local.env`` once) and run the
+    codec server, through which the Temporal UI decodes. Stays on while ``local.env`` has keys."""
+    codec_port: int = 8234
+    """The codec server's port (with ``encryption``)."""
+    worker_metrics_port: int = 9464
+    """The worker's HTTP port: ``/healthz``, ``/readyz``, ``/metrics``."""
 
 
 def local_env_file(data_dir: Path | None = None) -> Path:

@@ -6,6 +6,13 @@ waits for Ctrl-C or SIGTERM and stops every child in reverse order (SIGTERM, the
 after a grace period). Children run in their own sessions, so a terminal's Ctrl-C reaches only
 this supervisor, and on Linux they are told to exit if the supervisor itself dies.
 Each child's output goes to ``<data_dir>/logs/<name>.log``.
+
+Once the platform is ready, a child that exits on its own (a crash, a kill, an OOM) is started
+again with the same command and settings, after a back-off (1 s, doubling up to 8 s); its last
+lines are printed first. Every child keeps its state where a restart finds it (Temporal's SQLite
+file, the simulators' state files, our store), so nothing is lost. A child that exits
+``MAX_RESTARTS`` times within ``RESTART_WINDOW_S`` is crash-looping: ``up`` gives up, stops
+everything and exits 1.
 """
 
 import asyncio
@@ -20,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -30,6 +37,7 @@ from cli.demo import run_demo
 from cli.settings import UpSettings, local_env_file
 from store.db import make_engine
 from store.tokens import Role, authenticate, create_token
+from workers.codec import generate_key
 from workflows.client import connect
 from workflows.models import SEARCH_ATTRIBUTES
 
@@ -43,6 +51,12 @@ SECRET_NAMES = (
     "BORDERFLOW_BROKER_WEBHOOK_SECRET",
 )
 STOP_GRACE_S = 15.0
+RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
+"""Delay before the 1st, 2nd, … restart of a child within the window (the last one repeats)."""
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 120.0
+ENCRYPTION_NAMES = ("BORDERFLOW_ENCRYPTION_KEYS", "BORDERFLOW_ENCRYPTION_KEY_ID")
+CODEC_TOKEN = "BORDERFLOW_CODEC_UI_TOKEN"
 
 
 class StartupError(Exception):
@@ -60,6 +74,12 @@ class Child:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    exits: list[float] = field(default_factory=list)
+    """When it exited on its own (monotonic clock), oldest first."""
+    restart_at: float | None = None
+    """When it is due to be started again, while it waits for its back-off."""
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -78,8 +98,16 @@ class Supervisor:
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> Child:
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"{name}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
+        child = Child(name, self._start(argv, env, log_path, "wb"), log_path, argv, env)
+        self.children.append(child)
+        return child
+
+    @staticmethod
+    def _start(
+        argv: list[str], env: dict[str, str], log_path: Path, mode: str
+    ) -> subprocess.Popen[bytes]:
+        with open(log_path, mode) as log:
+            return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -88,12 +116,38 @@ class Supervisor:
                 start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
-        child = Child(name, process, log_path)
-        self.children.append(child)
-        return child
 
     def dead_child(self) -> Child | None:
         return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def restart_dead(self, say: Callable[[str], None], now: float | None = None) -> Child | None:
+        """Start again every child that exited on its own, each after its back-off.
+
+        Returns a child that is crash-looping (``MAX_RESTARTS`` exits within
+        ``RESTART_WINDOW_S``), which the caller should give up on; else ``None``.
+        """
+        now = time.monotonic() if now is None else now
+        for child in self.children:
+            if child.process.poll() is None:
+                continue
+            if child.restart_at is None:
+                child.exits = [t for t in child.exits if now - t < RESTART_WINDOW_S] + [now]
+                say(f"{child.name} exited with code {child.process.returncode}; its last lines:")
+                say(child.log_tail())
+                if len(child.exits) >= MAX_RESTARTS:
+                    say(f"{child.name} exited {len(child.exits)} times in "
+                        f"{RESTART_WINDOW_S:.0f} s: giving up")  # fmt: skip
+                    return child
+                delay = RESTART_BACKOFF_S[min(len(child.exits), len(RESTART_BACKOFF_S)) - 1]
+                child.restart_at = now + delay
+                say(f"restarting {child.name} in {delay:.0f} s")
+            elif now >= child.restart_at:
+                child.restart_at = None
+                with child.log_path.open("ab") as log:
+                    log.write(b"--- restarted by borderflow up ---\n")
+                child.process = self._start(child.argv, child.env, child.log_path, "ab")
+                say(f"{child.name} restarted (pid {child.process.pid})")
+        return None
 
     def stop_all(self, say: Callable[[str], None]) -> None:
         for child in reversed(self.children):
@@ -141,6 +195,51 @@ def local_admin_token(database_url: str, env_file: Path) -> str:
         engine.dispose()
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.partition("=") for line in path.read_text().splitlines())
+    return {key: value for key, sep, value in pairs if sep and not key.startswith("#")}
+
+
+def local_encryption(env_file: Path, wanted: bool) -> dict[str, str]:
+    """The local platform's encryption keys: those in ``env_file`` (once there, encryption stays
+    on: the histories need them), else a new key when ``wanted``, else none."""
+    existing = read_env_file(env_file)
+    keys = {name: existing[name] for name in ENCRYPTION_NAMES if existing.get(name)}
+    if keys or not wanted:
+        return keys
+    return {"BORDERFLOW_ENCRYPTION_KEYS": f"local1:{generate_key()}"}
+
+
+def local_codec_token(database_url: str, env_file: Path) -> str:
+    """The support-role token that the local Temporal UI's codec endpoint carries: the one in
+    ``env_file`` while still valid, else a new one."""
+    engine = make_engine(database_url)
+    try:
+        existing = read_env_file(env_file).get(CODEC_TOKEN, "")
+        row = authenticate(engine, existing) if existing else None
+        if row is not None and row.role == Role.SUPPORT:
+            return existing
+        _, token = create_token(engine, Role.SUPPORT, "local Temporal UI codec (borderflow up)")
+        return token
+    finally:
+        engine.dispose()
+
+
+def codec_env(settings: UpSettings) -> dict[str, str]:
+    """The codec server's settings under ``borderflow up``: the local UI's origins, the token
+    allowed in the endpoint path (the dev server takes only a URL), cookies over plain HTTP."""
+    ui = settings.temporal_ui_port
+    return {
+        "BORDERFLOW_CODEC_HOST": settings.host,
+        "BORDERFLOW_CODEC_PORT": str(settings.codec_port),
+        "BORDERFLOW_CODEC_CORS_ORIGINS": f"http://localhost:{ui},http://127.0.0.1:{ui}",
+        "BORDERFLOW_CODEC_ALLOW_PATH_TOKEN": "true",
+        "BORDERFLOW_CODEC_COOKIE_SECURE": "false",
+    }
+
+
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
@@ -180,6 +279,9 @@ def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
         "BORDERFLOW_BROKER_URL": f"http://{host}:{settings.sim_broker_port}",
         "BORDERFLOW_NOTIFY_URL": f"http://{host}:{settings.sim_finance_port}",
         "BORDERFLOW_DHL_URL": f"http://{host}:{settings.sim_dhl_port}",
+        "BORDERFLOW_WORKER_METRICS_HOST": host,
+        "BORDERFLOW_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
+        "BORDERFLOW_WORKER_SDK_METRICS_PORT": str(settings.worker_sdk_metrics_port),
     }
 
 
@@ -194,7 +296,7 @@ def temporal_binary() -> str:
     return str(found)
 
 
-def check_ports_free(settings: UpSettings) -> None:
+def check_ports_free(settings: UpSettings, *, codec: bool = False) -> None:
     ports = {
         "Temporal": settings.temporal_port,
         "Temporal UI": settings.temporal_ui_port,
@@ -205,7 +307,11 @@ def check_ports_free(settings: UpSettings) -> None:
         "broker simulator": settings.sim_broker_port,
         "finance simulator": settings.sim_finance_port,
         "DHL simulator": settings.sim_dhl_port,
+        "worker metrics": settings.worker_metrics_port,
+        "worker SDK metrics": settings.worker_sdk_metrics_port,
     }
+    if codec:
+        ports["codec server"] = settings.codec_port
     for name, port in ports.items():
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -244,8 +350,14 @@ async def wait_for_temporal(child: Child, address: str, timeout_s: float) -> Non
 
 
 async def start_platform(
-    settings: UpSettings, supervisor: Supervisor, env: dict[str, str], data_dir: Path
+    settings: UpSettings,
+    supervisor: Supervisor,
+    env: dict[str, str],
+    data_dir: Path,
+    codec_endpoint: str | None = None,
 ) -> None:
+    """Start every child in order; with ``codec_endpoint``, the codec server first and the dev
+    server's UI pointed at it."""
     python = sys.executable
     temporal_cmd = [
         temporal_binary(), "server", "start-dev",
@@ -261,6 +373,10 @@ async def start_platform(
     for name, kind in SEARCH_ATTRIBUTES.items():
         temporal_cmd += ["--search-attribute", f"{name}={kind}"]
     timeout = settings.ready_timeout_s
+    if codec_endpoint:
+        codec = supervisor.spawn("codec-server", [python, "-m", "workers.codec_server"], env)
+        await wait_for_line(codec, "codec server ready", timeout)
+        temporal_cmd += ["--ui-codec-endpoint", codec_endpoint]
     temporal = supervisor.spawn("temporal", temporal_cmd, env)
     await wait_for_temporal(temporal, env["BORDERFLOW_TEMPORAL_ADDRESS"], timeout)
     simulators = supervisor.spawn("simulators", [python, "-m", "simulators"], env)
@@ -271,12 +387,15 @@ async def start_platform(
     await wait_for_line(api, "api ready", timeout)
 
 
-async def watch(supervisor: Supervisor, stop: asyncio.Event) -> Child | None:
-    """Wait for a stop request; return the child that died first, if one did."""
+async def watch(
+    supervisor: Supervisor, stop: asyncio.Event, say: Callable[[str], None]
+) -> Child | None:
+    """Wait for a stop request, restarting children that exit meanwhile; return a child that
+    is crash-looping, if one is."""
     while not stop.is_set():
-        dead = supervisor.dead_child()
-        if dead is not None:
-            return dead
+        looping = supervisor.restart_dead(say)
+        if looping is not None:
+            return looping
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=0.5)
     return None
@@ -284,17 +403,26 @@ async def watch(supervisor: Supervisor, stop: asyncio.Event) -> Child | None:
 
 async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     data_dir = settings.data_dir.resolve()
-    check_ports_free(settings)
     env_file = local_env_file(data_dir)
+    encryption = local_encryption(env_file, settings.encryption)
+    check_ports_free(settings, codec=bool(encryption))
     platform = platform_env(settings, data_dir)
-    local = {**load_or_create_secrets(env_file), **platform}
+    local = {**load_or_create_secrets(env_file), **platform, **encryption}
     # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
     local["BORDERFLOW_ODOO_API_KEY"] = local["BORDERFLOW_ODOO_PASSWORD"]
     local["BORDERFLOW_API_TOKEN"] = await asyncio.to_thread(
         local_admin_token, platform["BORDERFLOW_DATABASE_URL"], env_file
     )
+    codec_endpoint = None
+    if encryption:
+        local.update(codec_env(settings))
+        local[CODEC_TOKEN] = await asyncio.to_thread(
+            local_codec_token, platform["BORDERFLOW_DATABASE_URL"], env_file
+        )
+        codec_endpoint = f"http://{settings.host}:{settings.codec_port}/t/{local[CODEC_TOKEN]}"
     write_env_file(env_file, local)
-    env = {**os.environ, **{k: v for k, v in local.items() if k != "BORDERFLOW_API_TOKEN"}}
+    private = {"BORDERFLOW_API_TOKEN", CODEC_TOKEN}
+    env = {**os.environ, **{k: v for k, v in local.items() if k not in private}}
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -305,7 +433,9 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     try:
         say(f"starting Borderflow (data in {data_dir}, logs in {data_dir / 'logs'})")
         started = time.monotonic()
-        starting = asyncio.create_task(start_platform(settings, supervisor, env, data_dir))
+        starting = asyncio.create_task(
+            start_platform(settings, supervisor, env, data_dir, codec_endpoint)
+        )
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not starting.done():
@@ -318,17 +448,20 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
         say(f"  Temporal UI  {ui}")
         say(f"  API          {platform['BORDERFLOW_API_URL']}")
         say(f"  Odoo (sim)   {platform['BORDERFLOW_ODOO_URL']}")
+        say(
+            f"  Metrics      {platform['BORDERFLOW_API_URL']}/metrics, "
+            f"http://{settings.host}:{settings.worker_metrics_port}/metrics (worker)"
+        )
+        if encryption:
+            codec_url = f"http://{settings.host}:{settings.codec_port}"
+            say(f"  Codec        {codec_url} (payloads encrypted; the UI decodes through it)")
         if settings.demo_shipments > 0:
             await _demo(settings, platform, local, stop, say)
         if stop.is_set():
             return 0
         say(f"running: every shipment at {ui}/namespaces/default/workflows · Ctrl-C to stop")
-        dead = await watch(supervisor, stop)
-        if dead is not None:
-            say(f"{dead.name} exited with code {dead.process.returncode}; its last lines:")
-            say(dead.log_tail())
-            return 1
-        return 0
+        looping = await watch(supervisor, stop, say)
+        return 0 if looping is None else 1
     except StartupError as err:
         say(f"borderflow up: {err}")
         dead = supervisor.dead_child()
@@ -362,6 +495,7 @@ async def _demo(
                 count=settings.demo_shipments,
                 timeout_s=settings.demo_timeout_s,
                 say=say,
+                broker_url=platform["BORDERFLOW_BROKER_URL"],
             )
         )
         stopping = asyncio.create_task(stop.wait())

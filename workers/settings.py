@@ -2,11 +2,54 @@
 
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.worker import PollerBehaviorSimpleMaximum
+
+from activities.reconcile_models import DEFAULT_STALE_AFTER_MIN, ReconcileInput
+from canonical.shipment import Stage
+from workers.regions import check_region
 
 
-class WorkerSettings(BaseSettings):
+class WorkerTuning(BaseSettings):
+    """How much one worker process takes on at once: slots, workflow cache and pollers.
+
+    Separate from :class:`WorkerSettings` so that the benchmarks' bare worker
+    (``bench/bare.py``) runs with exactly the same knobs as the real one. The defaults were
+    chosen from ``make bench`` measurements on a 2-core machine (``docs/performance.md``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
+
+    max_concurrent_activities: int = Field(default=50, ge=1)
+    """Activity slots of each task queue's worker in this process."""
+    max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    """Workflow task slots of the workflow queue's worker."""
+    max_cached_workflows: int = Field(default=1000, ge=0)
+    """Workflows kept in memory between their tasks (sticky cache); an evicted workflow is
+    replayed from its history on its next task, so a cache that is too small costs CPU, one
+    that is too large costs memory (see the timer benchmark)."""
+    workflow_task_pollers: int = Field(default=5, ge=1)
+    """Concurrent long polls for workflow tasks."""
+    activity_task_pollers: int = Field(default=5, ge=1)
+    """Concurrent long polls for activity tasks, per task queue."""
+
+    def worker_options(self) -> dict[str, object]:
+        """The keyword arguments of ``temporalio.worker.Worker`` these knobs set."""
+        return {
+            "max_concurrent_activities": self.max_concurrent_activities,
+            "max_concurrent_workflow_tasks": self.max_concurrent_workflow_tasks,
+            "max_cached_workflows": self.max_cached_workflows,
+            "workflow_task_poller_behavior": PollerBehaviorSimpleMaximum(
+                self.workflow_task_pollers
+            ),
+            "activity_task_poller_behavior": PollerBehaviorSimpleMaximum(
+                self.activity_task_pollers
+            ),
+        }
+
+
+class WorkerSettings(WorkerTuning):
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
     temporal_address: str = "127.0.0.1:7233"
@@ -39,8 +82,48 @@ class WorkerSettings(BaseSettings):
     broker_calls_per_s: float = 10.0
     notify_calls_per_s: float = 5.0
     """Per-partner rate limits, enforced by the server across every worker."""
-    max_concurrent_activities: int = 50
-    """Activity slots of each task queue's worker in this process."""
+    otel_exporter: Literal["otlp", "console", "none"] = "none"
+    """Where finished trace spans go (spans are made and propagated either way)."""
+    otel_endpoint: str | None = None
+    """OTLP/HTTP traces URL, e.g. ``http://collector:4318/v1/traces`` (default: ``OTEL_*``)."""
+    log_format: Literal["json", "text"] = "text"
+    log_level: str = "INFO"
+    worker_sdk_metrics_port: int = 9465
+    """Temporal SDK metrics (``/metrics``, served by the SDK's core on the metrics host);
+    ``0``: none."""
 
     def calls_per_second(self, partner: str) -> float:
         return float(getattr(self, f"{partner}_calls_per_s"))
+
+    # -- reconciliation (the schedule is created or updated by the worker at start-up) -----
+    reconcile_every_min: float = Field(default=5.0, gt=0)
+    """Minutes between two reconciliation runs."""
+    reconcile_stale_after_min: dict[Stage, float] = Field(default_factory=dict)
+    """Per stage, minutes without a milestone before a shipment is stale, as JSON, e.g.
+    ``{"delivery": 60}``; the stages named replace their defaults (book 30, customs 120,
+    delivery 360)."""
+    reconcile_poll_always: list[str] = Field(default_factory=lambda: ["dhl"])
+    """Carriers that push no webhooks: polled on every run (JSON list)."""
+    reconcile_max_shipments: int = Field(default=1000, ge=1)
+    """Shipments checked per run at most."""
+
+    def reconcile_input(self) -> ReconcileInput:
+        """What every scheduled reconciliation run checks."""
+        return ReconcileInput(
+            stale_after_min={**DEFAULT_STALE_AFTER_MIN, **self.reconcile_stale_after_min},
+            poll_always=self.reconcile_poll_always,
+            max_shipments=self.reconcile_max_shipments,
+        )
+
+    worker_metrics_host: str = "127.0.0.1"
+    """Address of the worker's HTTP port (probes ``/healthz`` ``/readyz``; ``/metrics``)."""
+    worker_metrics_port: int = 9464
+    """Port of the worker's HTTP app (``workers/http.py``); ``0``: no HTTP port."""
+    region: str | None = None
+    """Poll the partner queues of this region (``borderflow-<partner>-<region>``, see
+    ``workers/regions.py``) instead of the global ones; unset: the global queues."""
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_a_queue_suffix(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from odoo_rpc import execute_kw
+from prometheus_client.parser import text_string_to_metric_families
 from running_platform import BORDERFLOW, Platform, alive, child_running, children_of
 
 PACKAGE = {"weight_kg": "1.2", "length_cm": "30", "width_cm": "20", "height_cm": "10"}
@@ -327,7 +328,7 @@ def test_timeline_manual_events_and_the_inbox(platform: Platform) -> None:
         json={"milestone": "EXCEPTION", "reason": "damaged"},
         timeout=15,
     )
-    assert closed.status_code == 404  # an invoiced shipment takes no more events
+    assert closed.status_code == 409  # an invoiced shipment has ended: it takes no more events
     inbox = httpx.get(f"{api}/v1/inbox?state=delivered&limit=5", headers=headers,
                       timeout=15).json()  # fmt: skip
     assert len(inbox["items"]) == 5 and inbox["next_after"] == inbox["items"][-1]["id"]
@@ -418,6 +419,55 @@ def test_a_webhook_accepted_while_temporal_is_down_is_delivered_when_it_returns(
     assert any(i["dedupe_key"] == "bev_while_down" and i["attempts"] >= 2 for i in inbox)
 
 
+def test_ops_cancel_a_shipment_through_the_api_and_list_it(platform: Platform) -> None:
+    """The real workflow's cancel update, through the API and the `borderflow` command.
+
+    The declaration is held in customs, so the shipment waits there when ops cancel it.
+    """
+    api, headers = platform.api_url, platform.headers
+    broker = f"http://127.0.0.1:{platform.ports['sim_broker']}"
+    httpx.post(f"{broker}/_sim/faults", json={"customs": {"hold_next": 1}}).raise_for_status()
+    order_ref = create_order(platform)
+    started = httpx.post(f"{api}/v1/shipments", headers=headers, timeout=60,
+                         json={"order_ref": order_ref, "packages": [PACKAGE]})  # fmt: skip
+    assert started.status_code == 201, started.text
+    shipment_id = started.json()["shipment_id"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{api}/v1/shipments/{shipment_id}", headers=headers, timeout=15)
+        if any(d["status"] == "HELD" for d in status.json().get("customs", [])):
+            break
+        time.sleep(0.3)
+    cancel = {"reason": "the customer withdrew the order"}
+    cancelled = httpx.post(f"{api}/v1/shipments/{shipment_id}/cancel", headers=headers,
+                           json=cancel, timeout=60)  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["stage"] == "cancelled"
+    log = cancelled.json()["log"]
+    (note,) = [e for e in log if e["title"] == "cancellation requested"]
+    assert note["details"]["role"] == "admin" and note["details"]["reason"] == cancel["reason"]
+    assert "compensation started" in [e["title"] for e in log]
+    again = httpx.post(f"{api}/v1/shipments/{shipment_id}/cancel", headers=headers,
+                       json=cancel, timeout=60)  # fmt: skip
+    assert again.status_code == 409 and again.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+
+    env = {**platform.env, "BORDERFLOW_API_URL": api}
+    deadline = time.monotonic() + 30
+    while True:  # visibility catches up with the stage
+        listed = subprocess.run(
+            [BORDERFLOW, "shipments", "list", "--status", "cancelled", "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert listed.returncode == 0, listed.stderr
+        ids = [item["shipment_id"] for item in json.loads(listed.stdout)["items"]]
+        if shipment_id in ids or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert shipment_id in ids
+
+
 def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> None:
     reply = httpx.post(
         f"{platform.api_url}/v1/shipments",
@@ -425,8 +475,11 @@ def test_an_unknown_order_is_rejected_with_the_reason(platform: Platform) -> Non
         json={"order_ref": "S99999", "packages": [PACKAGE]},
         timeout=15,
     )
-    assert reply.status_code == 201
-    status = follow(platform, reply.json()["shipment_id"])
+    # Accepted synchronously (update-with-start): the caller learns the reason at once.
+    assert reply.status_code == 422, reply.text
+    assert reply.headers["Content-Type"].startswith("application/problem+json")
+    assert "S99999 not found" in reply.json()["detail"]
+    status = follow(platform, "shipment-S99999")
     assert status["stage"] == "rejected"
     assert "S99999 not found" in status["rejection"]
 
@@ -460,6 +513,45 @@ def test_borderflow_demo_against_the_running_platform_exits_0(platform: Platform
     )
     assert missing.returncode == 1
     assert missing.stderr.strip().count("\n") == 0 and "no shipment" in missing.stderr
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return float(sample.value)
+    return 0.0
+
+
+def test_metrics_health_and_audit_of_the_running_platform(platform: Platform) -> None:
+    worker = f"http://127.0.0.1:{platform.ports['worker_metrics']}"
+    assert httpx.get(f"{worker}/readyz", timeout=10).json()["status"] == "ready"
+    ours = httpx.get(f"{worker}/metrics", timeout=10).text
+    for partner in ("odoo", "tms", "easypost", "broker"):  # the demo shipment's calls
+        assert metric(ours, "borderflow_partner_requests_total", partner=partner, outcome="ok")
+    # Temporal's SDK metrics are bridged into the same endpoint
+    assert 'task_queue="borderflow-tms"' in ours and "temporal_worker_task_slots_available" in ours
+    api = httpx.get(f"{platform.api_url}/metrics", timeout=10).text
+    assert metric(api, "borderflow_http_requests_total", route="/v1/shipments", status="201") >= 1
+    delivered = [
+        sample.value
+        for family in text_string_to_metric_families(api)
+        for sample in family.samples
+        if sample.name == "borderflow_milestones_total"
+    ]
+    assert sum(delivered) >= 1  # the carrier's webhooks went through the inbox
+    done = subprocess.run([BORDERFLOW, "audit", "shipment-S00001", "--json"], env=platform.env,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    entries = json.loads(done.stdout)
+    # The demo started the shipment, then resolved its customs hold as ops would.
+    start, resolve = [e for e in entries if e["kind"] == "ops_action"]
+    assert start["operation"] == "shipment.start" and start["role"] == "admin"
+    assert resolve["operation"] == "shipment.resolve" and resolve["after"]["request"]["kind"] == (
+        "customs_hold"
+    )
+    partners = {e["partner"] for e in entries if e["kind"] == "partner_call"}
+    assert {"odoo", "tms", "carrier", "broker"} <= partners
 
 
 def test_stop_leaves_nothing_behind_and_a_restart_keeps_history(

@@ -7,7 +7,7 @@ from api.settings import ApiSettings
 from observability.logs import setup_logging
 from observability.tracing import setup_tracing
 from store.db import make_engine
-from workers.lifetime import serve_until_terminated
+from workers.lifetime import exit_process, serve_until_terminated
 from workflows.client import connect
 
 
@@ -22,3 +22,4 @@ def main() -> None:
     settings = ApiSettings()
     setup_logging(settings.log_format, settings.log_level)
     asyncio.run(serve(settings))
+    exit_process(0)

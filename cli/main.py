@@ -20,6 +20,7 @@ from cli.demo import run_demo
 from cli.ops import add_ops_parsers, cmd_inbox, cmd_shipments, cmd_timeline
 from cli.settings import CliSettings, UpSettings, cli_settings
 from observability.tracing import setup_tracing, tracer
+from workers.lifetime import exit_process
 
 
 def say(line: str) -> None:
@@ -374,4 +375,4 @@ def main() -> None:
         first = err.errors()[0]
         field = "BORDERFLOW_" + "_".join(str(part) for part in first["loc"]).upper()
         code = fail(f"invalid setting {field}: {first['msg']}", 2)
-    sys.exit(code)
+    exit_process(code)

@@ -1,9 +1,15 @@
 """How Borderflow's long-running processes live: until SIGINT or SIGTERM, then a clean stop."""
 
 import asyncio
+import logging
+import os
 import signal
+import sys
+from typing import NoReturn
 
 from aiohttp import web
+
+from observability.tracing import shutdown_tracing
 
 
 async def until_terminated() -> None:
@@ -29,3 +35,19 @@ async def serve_until_terminated(app: web.Application, host: str, port: int, nam
         await until_terminated()
     finally:
         await runner.cleanup()
+
+
+def exit_process(code: int) -> NoReturn:
+    """End a process that used a Temporal client: flush everything, then skip teardown.
+
+    The SDK's Rust runtime keeps threads that can still hold a Python thread state while
+    CPython finalizes; the process then aborts ("PyGILState_Release: thread state … must be
+    current when releasing", exit -6) after its work is done (temporalio/sdk-python#300).
+    Spans, log handlers and stdout/stderr are flushed first, so nothing is lost, and the exit
+    code is the one the command chose.
+    """
+    shutdown_tracing()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -34,6 +34,7 @@ from workers.http import (
     sdk_runtime,
     start_http,
 )
+from workers.lifetime import exit_process
 from workers.liveness import LivenessInterceptor
 from workers.regions import regional_task_queue
 from workers.settings import WorkerSettings
@@ -163,3 +164,4 @@ def main() -> None:
     settings = WorkerSettings()
     setup_logging(settings.log_format, settings.log_level)
     asyncio.run(serve(settings))
+    exit_process(0)

@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.events import EventClassifier, ShipmentEvent
     from canonical.milestones import Milestone
     from canonical.shipment import Shipment
-    from workers.regions import regional_task_queue
     from workflows.models import CustomsState
     from workflows.partners import BROKER
 
@@ -122,9 +121,7 @@ class CustomsWorkflow:
         )  # fmt: skip
         filed: FiledDeclaration = await workflow.execute_activity(
             "file_customs", filing, result_type=FiledDeclaration,
-            task_queue=regional_task_queue(BROKER.task_queue or "", input.region),
-            start_to_close_timeout=BROKER.start_to_close, heartbeat_timeout=BROKER.heartbeat,
-            retry_policy=BROKER.retry, summary=f"file the {lrn_key} declaration",
+            **BROKER.activity_config(f"file the {lrn_key} declaration", input.region),
         )  # fmt: skip
         self._filed = self._filed.model_copy(update={
             "status": S.SUBMITTED, "declaration_id": filed.declaration_id, "lrn": filed.lrn,

@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.events import EventClassifier, ShipmentEvent
     from canonical.milestones import Milestone
     from canonical.shipment import References, Shipment, Stage
-    from workers.regions import regional_task_queue
     from workflows.legacy import CANONICAL_V2, AcceptedOrderV1
     from workflows.models import ORDER_REF, SHIPMENT_STATUS, ShipmentInput, ShipmentStatus
     from workflows.models import StageReached as StageReached
@@ -86,12 +85,9 @@ class ShipmentBase:
                 activity, arg, summary=summary,
                 start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY,
             )  # fmt: skip
-        queue = partner.task_queue and regional_task_queue(partner.task_queue, self._input.region)
         return await workflow.execute_activity_method(
-            activity, arg, summary=summary, task_queue=queue,
-            start_to_close_timeout=partner.start_to_close, retry_policy=partner.retry,
-            heartbeat_timeout=partner.heartbeat,
-        )  # fmt: skip
+            activity, arg, **partner.activity_config(summary, self._input.region)
+        )
 
     def _refer(self, **references: object) -> None:
         self._references = self._references.model_copy(update=references)

@@ -12,7 +12,10 @@ attempt run again within seconds, while ``start_to_close`` still bounds a call t
 from dataclasses import dataclass
 from datetime import timedelta
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+from workers.regions import regional_task_queue
 
 REFUSED = [
     "PartnerRejected",
@@ -40,6 +43,21 @@ class PartnerCalls:
     heartbeat: timedelta | None = timedelta(seconds=10)
     """The worker heartbeats while an attempt runs (``workers.liveness``): when the worker
     dies, the attempt is retried after this long instead of after ``start_to_close``."""
+
+    def activity_config(
+        self, summary: str, region: str | None = None, retry: RetryPolicy | None = None
+    ) -> workflow.ActivityConfig:
+        """Options for one call to this partner: its queue (in ``region`` when given, from the
+        workflow's input), timeouts, and its retry policy unless ``retry`` replaces it."""
+        config = workflow.ActivityConfig(
+            summary=summary,
+            start_to_close_timeout=self.start_to_close,
+            heartbeat_timeout=self.heartbeat,
+            retry_policy=retry or self.retry,
+        )
+        if self.task_queue is not None:
+            config["task_queue"] = regional_task_queue(self.task_queue, region)
+        return config
 
 
 def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolicy:

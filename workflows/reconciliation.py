@@ -257,11 +257,5 @@ class ReconciliationWorkflow:
     ) -> ResultT:
         """One activity on the partner's task queue, with a bounded retry policy."""
         return await workflow.execute_activity_method(
-            activity,
-            arg,
-            summary=summary,
-            task_queue=partner.task_queue,
-            start_to_close_timeout=partner.start_to_close,
-            heartbeat_timeout=partner.heartbeat,
-            retry_policy=_retry(partner),
+            activity, arg, **partner.activity_config(summary, retry=_retry(partner))
         )

@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from api.problems import problem
+from api.problems import query_problem
 from api.responses import AuditQuery
 from store.audit import entry_view, list_entries
 
@@ -26,8 +26,7 @@ class AuditRoutes:
         try:
             query = AuditQuery.model_validate(dict(request.query))
         except ValidationError as err:
-            wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-            return problem(400, "Bad query", wrong)
+            return query_problem(err)
         entries = await asyncio.to_thread(
             list_entries, self._store, shipment_id=query.shipment, after_id=query.after,
             limit=query.limit,

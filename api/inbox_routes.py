@@ -3,13 +3,14 @@
 import asyncio
 
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from api.inbox_delivery import InboxDelivery, as_utc
-from api.problems import problem
-from store.inbox import InboxMessage, InboxState, list_messages
+from api.problems import problem, query_problem
+from api.responses import InboxListQuery
+from store.inbox import InboxMessage, list_messages
 
-MAX_PAGE = 200
 MAX_ID = 2**31 - 1
 """Inbox ids are INTEGER: larger ids and cursors name nothing (and PostgreSQL refuses them)."""
 
@@ -34,22 +35,15 @@ class InboxRoutes:
 
     async def list(self, request: web.Request) -> web.Response:
         """Messages in id order; ``state``, ``after`` (cursor) and ``limit`` (≤ 200) filter."""
-        query = request.query
         try:
-            state = InboxState(query["state"]) if "state" in query else None
-            after = int(query.get("after", "0"))
-            limit = min(int(query.get("limit", "50")), MAX_PAGE)
-        except ValueError:
-            states = ", ".join(s.value for s in InboxState)
-            return problem(400, "Bad query", f"state is one of {states}; after and limit are "
-                                             "integers")  # fmt: skip
-        if limit < 1 or not 0 <= after <= MAX_ID:
-            return problem(400, "Bad query", "limit must be at least 1, after from 0 to 2^31-1")
+            query = InboxListQuery.model_validate(dict(request.query))
+        except ValidationError as err:
+            return query_problem(err)
         messages = await asyncio.to_thread(
-            list_messages, self._store, state=state, after_id=after, limit=limit
+            list_messages, self._store, state=query.state, after_id=query.after, limit=query.limit
         )
         items = [message_view(m) for m in messages]
-        next_after = messages[-1].id if len(messages) == limit else None
+        next_after = messages[-1].id if len(messages) == query.limit else None
         return web.json_response({"items": items, "next_after": next_after})
 
     async def replay(self, request: web.Request) -> web.Response:

@@ -31,6 +31,12 @@ def validation_problem(err: ValidationError) -> web.Response:
     return problem(422, "Invalid request", summary, errors=errors)
 
 
+def query_problem(err: ValidationError) -> web.Response:
+    """400 naming every invalid query parameter (the query model is the published contract)."""
+    wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+    return problem(400, "Bad query", wrong)
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Turn aiohttp's own errors (404, 405, 413, …) and crashes into problem+json; a crash is

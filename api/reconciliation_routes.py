@@ -11,15 +11,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from temporalio.service import RPCError
 
-from api.problems import problem
+from api.problems import problem, query_problem
+from api.responses import ReconciliationQuery
 from store.reconciliation import latest_reports
 from workflows.reconciliation_schedule import SCHEDULE_ID, ScheduleMissing
-
-MAX_REPORTS = 100
-DEFAULT_REPORTS = 10
 
 
 class ReconciliationRoutes:
@@ -32,10 +31,11 @@ class ReconciliationRoutes:
         app.router.add_post("/v1/reconciliation/run", self.run)
 
     async def reports(self, request: web.Request) -> web.Response:
-        raw = request.query.get("limit", str(DEFAULT_REPORTS))
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPORTS:
-            return problem(400, "Bad query", f"limit is an integer from 1 to {MAX_REPORTS}")
-        reports = await asyncio.to_thread(latest_reports, self._store, int(raw))
+        try:
+            query = ReconciliationQuery.model_validate(dict(request.query))
+        except ValidationError as err:
+            return query_problem(err)
+        reports = await asyncio.to_thread(latest_reports, self._store, query.limit)
         return web.json_response({"items": [r.model_dump(mode="json") for r in reports]})
 
     async def run(self, _request: web.Request) -> web.Response:

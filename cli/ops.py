@@ -244,7 +244,7 @@ def add_ops_parsers(commands: Any) -> None:
     messages = inbox_sub.add_parser("list", parents=[common], help="stored partner payloads")
     messages.add_argument("--state", choices=[s.value for s in InboxState])
     messages.add_argument("--after", type=int, help="the id printed after the previous page")
-    messages.add_argument("--limit", type=int)
+    messages.add_argument("--limit", type=int, help="page size (default 50, at most 200)")
     inbox_sub.add_parser("replay", parents=[common], help="deliver a payload again").add_argument(
         "message_id", type=int
     )

@@ -98,3 +98,17 @@ async def test_a_webhook_accepted_while_no_worker_runs_reaches_the_workflow_late
         stack.stop_worker(queue)
     assert sorted(e["source"]["partner"] for e in events) == ["broker", "easypost"]
     assert len({e["event_id"] for e in events}) == 2
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=201", "limit"), ("after=-1", "after"),
+     ("after=2147483648", "after"), ("state=bogus", "state"), ("limit=ten", "limit")],
+)  # fmt: skip
+async def test_a_bad_inbox_query_is_a_400_naming_the_parameter(
+    api: LiveApi, http: httpx.AsyncClient, query: str, field: str
+) -> None:
+    reply = await http.get(f"/v1/inbox?{query}", headers=api.headers(Role.ADMIN))
+    assert reply.status_code == 400, reply.text
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert reply.json()["title"] == "Bad query" and field in reply.json()["detail"]

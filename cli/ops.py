@@ -75,6 +75,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
                      for line in lines)  # fmt: skip
 
 
+def page_text(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], *, empty: str, more: str | None
+) -> str:
+    """One page as a table (``empty`` when it has no rows), and how to ask for the next one."""
+    text = table(headers, rows) if rows else empty
+    return f"{text}\nmore: {more}" if more else text
+
+
+def _moment(iso: str) -> str:
+    """``2026-11-23T10:00:00.123+00:00`` → ``2026-11-23 10:00:00`` (the API answers in UTC)."""
+    return iso[:19].replace("T", " ")
+
+
 def _given(**values: object) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
@@ -88,14 +101,11 @@ def shipments_list(api: Api, args: argparse.Namespace) -> tuple[Any, str]:
                     breached=breached, limit=args.limit, cursor=args.cursor)  # fmt: skip
     page = api.call("GET", "/v1/shipments", params=params)
     rows = [(i["shipment_id"], i["order_ref"], i["stage"], i["carrier"], i["lane"],
-             "BREACHED" if i["sla_breached"] else "ok", i["started_at"][:19].replace("T", " "))
+             "BREACHED" if i["sla_breached"] else "ok", _moment(i["started_at"]))
             for i in page["items"]]  # fmt: skip
-    text = table(["SHIPMENT", "ORDER", "STAGE", "CARRIER", "LANE", "SLA", "STARTED"], rows)
-    if not rows:
-        text = "no shipments match"
-    if page["next_cursor"]:
-        text += f"\nmore: --cursor {page['next_cursor']}"
-    return page, text
+    more = page["next_cursor"] and f"--cursor {page['next_cursor']}"
+    headers = ["SHIPMENT", "ORDER", "STAGE", "CARRIER", "LANE", "SLA", "STARTED"]
+    return page, page_text(headers, rows, empty="no shipments match", more=more)
 
 
 def status_text(status: dict[str, Any]) -> str:
@@ -161,14 +171,11 @@ def inbox_list(api: Api, args: argparse.Namespace) -> tuple[Any, str]:
     params = _given(state=args.state, after=args.after, limit=args.limit)
     page = api.call("GET", "/v1/inbox", params=params)
     rows = [(m["id"], m["partner"], m["state"], m["shipment_id"], m["attempts"],
-             m["received_at"][:19].replace("T", " "), m["reason"])
+             _moment(m["received_at"]), m["reason"])
             for m in page["items"]]  # fmt: skip
-    text = table(["ID", "PARTNER", "STATE", "SHIPMENT", "ATTEMPTS", "RECEIVED", "REASON"], rows)
-    if not rows:
-        text = "no inbox messages match"
-    if page["next_after"]:
-        text += f"\nmore: --after {page['next_after']}"
-    return page, text
+    more = page["next_after"] and f"--after {page['next_after']}"
+    headers = ["ID", "PARTNER", "STATE", "SHIPMENT", "ATTEMPTS", "RECEIVED", "REASON"]
+    return page, page_text(headers, rows, empty="no inbox messages match", more=more)
 
 
 def inbox_replay(api: Api, args: argparse.Namespace) -> tuple[Any, str]:

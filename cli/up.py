@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import ctypes
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -34,29 +33,24 @@ from pydantic import SecretStr
 
 from activities.odoo import OdooClient
 from cli.demo import run_demo
+from cli.local_env import (
+    ADMIN_TOKEN,
+    CODEC_TOKEN,
+    load_or_create_secrets,
+    local_encryption,
+    local_token,
+    write_env_file,
+)
 from cli.settings import UpSettings, local_env_file
-from store.db import make_engine
-from store.tokens import Role, authenticate, create_token
-from workers.codec import generate_key
+from store.tokens import Role
 from workflows.client import connect
 from workflows.models import SEARCH_ATTRIBUTES
 
-SECRET_NAMES = (
-    "BORDERFLOW_ODOO_PASSWORD",
-    "BORDERFLOW_TMS_API_KEY",
-    "BORDERFLOW_CARRIER_API_KEY",
-    "BORDERFLOW_DHL_API_KEY",
-    "BORDERFLOW_BROKER_API_KEY",
-    "BORDERFLOW_EASYPOST_WEBHOOK_SECRET",
-    "BORDERFLOW_BROKER_WEBHOOK_SECRET",
-)
 STOP_GRACE_S = 15.0
 RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
 """Delay before the 1st, 2nd, … restart of a child within the window (the last one repeats)."""
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 120.0
-ENCRYPTION_NAMES = ("BORDERFLOW_ENCRYPTION_KEYS", "BORDERFLOW_ENCRYPTION_KEY_ID")
-CODEC_TOKEN = "BORDERFLOW_CODEC_UI_TOKEN"
 
 
 class StartupError(Exception):
@@ -164,69 +158,6 @@ class Supervisor:
         self.children.clear()
 
 
-def load_or_create_secrets(path: Path) -> dict[str, str]:
-    """The local platform's secrets: read from ``path``, any missing one generated."""
-    values: dict[str, str] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key in SECRET_NAMES:
-                values[key] = value
-    for name in SECRET_NAMES:
-        values.setdefault(name, secrets.token_urlsafe(24))
-    return values
-
-
-def local_admin_token(database_url: str, env_file: Path) -> str:
-    """The local platform's admin API token: the one in ``env_file`` while it is still valid
-    in the store, else a new one (created in the store, hashed)."""
-    engine = make_engine(database_url)
-    try:
-        existing = ""
-        if env_file.exists():
-            for line in env_file.read_text().splitlines():
-                if line.startswith("BORDERFLOW_API_TOKEN="):
-                    existing = line.split("=", 1)[1]
-        if existing and authenticate(engine, existing) is not None:
-            return existing
-        _, token = create_token(engine, Role.ADMIN, "local platform (borderflow up)")
-        return token
-    finally:
-        engine.dispose()
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    if not path.exists():
-        return {}
-    pairs = (line.partition("=") for line in path.read_text().splitlines())
-    return {key: value for key, sep, value in pairs if sep and not key.startswith("#")}
-
-
-def local_encryption(env_file: Path, wanted: bool) -> dict[str, str]:
-    """The local platform's encryption keys: those in ``env_file`` (once there, encryption stays
-    on: the histories need them), else a new key when ``wanted``, else none."""
-    existing = read_env_file(env_file)
-    keys = {name: existing[name] for name in ENCRYPTION_NAMES if existing.get(name)}
-    if keys or not wanted:
-        return keys
-    return {"BORDERFLOW_ENCRYPTION_KEYS": f"local1:{generate_key()}"}
-
-
-def local_codec_token(database_url: str, env_file: Path) -> str:
-    """The support-role token that the local Temporal UI's codec endpoint carries: the one in
-    ``env_file`` while still valid, else a new one."""
-    engine = make_engine(database_url)
-    try:
-        existing = read_env_file(env_file).get(CODEC_TOKEN, "")
-        row = authenticate(engine, existing) if existing else None
-        if row is not None and row.role == Role.SUPPORT:
-            return existing
-        _, token = create_token(engine, Role.SUPPORT, "local Temporal UI codec (borderflow up)")
-        return token
-    finally:
-        engine.dispose()
-
-
 def codec_env(settings: UpSettings) -> dict[str, str]:
     """The codec server's settings under ``borderflow up``: the local UI's origins, the token
     allowed in the endpoint path (the dev server takes only a URL), cookies over plain HTTP."""
@@ -238,16 +169,6 @@ def codec_env(settings: UpSettings) -> dict[str, str]:
         "BORDERFLOW_CODEC_ALLOW_PATH_TOKEN": "true",
         "BORDERFLOW_CODEC_COOKIE_SECURE": "false",
     }
-
-
-def write_env_file(path: Path, values: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("# Written by `borderflow up`: this machine's local platform. Keep private.\n")
-        handle.writelines(f"{key}={value}\n" for key, value in sorted(values.items()))
-    os.replace(temp, path)
 
 
 def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
@@ -410,18 +331,18 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     local = {**load_or_create_secrets(env_file), **platform, **encryption}
     # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
     local["BORDERFLOW_ODOO_API_KEY"] = local["BORDERFLOW_ODOO_PASSWORD"]
-    local["BORDERFLOW_API_TOKEN"] = await asyncio.to_thread(
-        local_admin_token, platform["BORDERFLOW_DATABASE_URL"], env_file
+    local[ADMIN_TOKEN] = await asyncio.to_thread(
+        local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, ADMIN_TOKEN, Role.ADMIN
     )
     codec_endpoint = None
     if encryption:
         local.update(codec_env(settings))
         local[CODEC_TOKEN] = await asyncio.to_thread(
-            local_codec_token, platform["BORDERFLOW_DATABASE_URL"], env_file
+            local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, CODEC_TOKEN, Role.SUPPORT
         )
         codec_endpoint = f"http://{settings.host}:{settings.codec_port}/t/{local[CODEC_TOKEN]}"
     write_env_file(env_file, local)
-    private = {"BORDERFLOW_API_TOKEN", CODEC_TOKEN}
+    private = {ADMIN_TOKEN, CODEC_TOKEN}
     env = {**os.environ, **{k: v for k, v in local.items() if k not in private}}
 
     stop = asyncio.Event()

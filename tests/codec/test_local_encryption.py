@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from cli.local_env import CODEC_TOKEN, local_encryption, local_token, write_env_file
 from cli.settings import UpSettings
-from cli.up import CODEC_TOKEN, codec_env, local_codec_token, local_encryption, write_env_file
+from cli.up import codec_env
 from store.db import make_engine
 from store.tokens import Role, authenticate, create_token, revoke_token
 from workers.codec import Keyring
@@ -35,19 +36,19 @@ def test_a_rotated_ring_in_local_env_is_used_as_is(tmp_path: Path) -> None:
 def test_the_ui_codec_token_is_a_support_token_reused_while_valid(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     env_file = tmp_path / "local.env"
-    first = local_codec_token(url, env_file)
+    first = local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT)
     engine = make_engine(url)
     row = authenticate(engine, first)
     assert row is not None and row.role == Role.SUPPORT
     write_env_file(env_file, {CODEC_TOKEN: first})
-    assert local_codec_token(url, env_file) == first
+    assert local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT) == first
     revoke_token(engine, row.id)
-    replaced = local_codec_token(url, env_file)
+    replaced = local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT)
     assert replaced != first and authenticate(engine, replaced) is not None
     # A token of another role in that slot is not reused: the UI endpoint only ever reads.
     _, admin = create_token(engine, Role.ADMIN, "admin")
     write_env_file(env_file, {CODEC_TOKEN: admin})
-    assert local_codec_token(url, env_file) != admin
+    assert local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT) != admin
     engine.dispose()
 
 

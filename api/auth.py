@@ -38,7 +38,8 @@ PERMISSIONS: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/v1/reconciliation/run"): RECONCILE,
     ("GET", "/v1/audit"): frozenset({Role.SUPPORT, Role.ADMIN}),
 }
-"""Every route and the roles allowed on it. A route missing here is refused to everyone."""
+"""Every route and the roles allowed on it. A route missing here is refused to everyone, and
+the ``codec`` role is on none: it only decodes, on the codec server."""
 
 TOKEN_KEY = web.RequestKey("token", ApiToken)
 

@@ -51,12 +51,15 @@ PROBLEM_TITLES = {
     401: "No valid bearer token (or, for webhooks, no valid signature)",
     403: "The token's role may not use this route",
     404: "No such shipment, partner or inbox message",
-    409: "The current state refuses it: the shipment's stage, or the shipment has ended",
+    409: "The current state refuses it: the shipment's stage, the shipment has ended, or the "
+    "`Idempotency-Key`'s first request is still running (retry after `Retry-After` seconds)",
     413: "Request body too large",
     422: "Invalid fields, each named in `errors`",
-    429: "Over the rate limit; retry after `Retry-After` seconds",
+    429: "Over a rate limit (the token's, the partner's or the client address's); retry after "
+    "`Retry-After` seconds",
     502: "The shipment's status query failed",
-    503: "Temporal, a worker or the store did not answer",
+    503: "Temporal, a worker or the store did not answer; when the workflow side cannot answer "
+    "now, retry after `Retry-After` seconds",
     504: "The request took longer than the request time limit",
 }
 
@@ -107,11 +110,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/docs", "docs", "This document as a readable page", {200: None},
               ok_content={"text/html": {"schema": {"type": "string"}}}),
     Operation("POST", "/v1/shipments", "shipments", "Start the shipment of a sale order",
-              {201: ShipmentView, 200: ShipmentView}, (400, 413, 422, 503),
+              {201: ShipmentView, 200: ShipmentView}, (400, 409, 413, 422, 503),
               body=ShipmentInput, headers=(IDEMPOTENCY_KEY,),
               description="Workflow update-with-start `accept`: the order is read and confirmed "
                           "before the answer. 201 when new; 200 with the existing shipment of "
-                          "that order; 422 when the order cannot ship.",
+                          "that order; 422 when the order cannot ship. With `Idempotency-Key` "
+                          "the key is reserved before anything starts: 409 (with `Retry-After`) "
+                          "while its first request runs; then the first answer again "
+                          "(`Idempotent-Replayed: true`), or 422 for another body. A 5xx frees "
+                          "the key.",
               example={"order_ref": "S00001", "packages": [PACKAGE], "carrier": "easypost",
                        "service_level": "standard"}),
     Operation("GET", "/v1/shipments", "shipments", "List shipments, filtered and paged",
@@ -134,12 +141,15 @@ OPERATIONS: tuple[Operation, ...] = (
               headers=tuple({"name": name, "in": "header", "required": False,
                              "schema": {"type": "string"}}
                             for name in ("X-Hmac-Signature", "X-Broker-Signature")),
-              description="200: signalled (or a redelivery); 202: stored, delivered later or "
-                          "kept as a dead letter. The body is the partner's own format."),
+              description="200: signalled (or a redelivery); 202: stored, delivered later, "
+                          "kept as a dead letter, or kept as `late` (its shipment had ended). "
+                          "The body is the partner's own format."),
     Operation("GET", "/v1/inbox", "inbox", "Stored partner payloads and their fate",
               {200: InboxPage}, (400,), query=InboxListQuery),
     Operation("POST", "/v1/inbox/{message_id}/replay", "inbox", "Deliver a payload again",
-              {200: Replayed}, (404,)),
+              {200: Replayed}, (404,),
+              description="One delivery attempt now, counted in `attempts` and `replays`; "
+                          "`outcome` is what it found. A delivered message stays `delivered`."),
     Operation("GET", "/v1/reconciliation", "reconciliation", "The latest reconciliation reports",
               {200: ReconciliationReports}, (400,), query=ReconciliationQuery),
     Operation("GET", "/v1/audit", "audit", "The audit trail: partner calls and ops actions",
@@ -216,16 +226,16 @@ def _problem(status: int) -> dict[str, Any]:
         "description": PROBLEM_TITLES[status],
         "content": {"application/problem+json": {"schema": PROBLEM_REF}},
     }
-    if status == 429:
+    if status in (429, 503):
         response["headers"] = {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}}
     return response
 
 
 def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     public = op.path in PUBLIC
-    problems = set(op.problems) | {504}
+    problems = set(op.problems) | {429, 504}  # 429: the per-client-address limits, too
     if not public:
-        problems |= {401, 403, 429}
+        problems |= {401, 403}
     roles = sorted(PERMISSIONS.get((op.method, op.path), ()))
     who = "Anyone." if public else f"Roles: {', '.join(roles)}."
     responses: dict[str, Any] = {}

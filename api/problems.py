@@ -9,6 +9,8 @@ from pydantic import ValidationError
 log = logging.getLogger("borderflow.api")
 
 PROBLEM_JSON = "application/problem+json"
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+"""Headers of aiohttp's own error answers that the problem+json answer keeps."""
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> web.Response:
@@ -47,9 +49,17 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem(exc.status, exc.reason, exc.text if exc.text != exc.reason else None)
+        reply = problem(exc.status, exc.reason, exc.text if exc.text != exc.reason else None)
+        for name in KEPT_HEADERS:  # 405 names the allowed methods (RFC 9110 §15.5.6)
+            if name in exc.headers:
+                reply.headers[name] = exc.headers[name]
+        return reply
     except Exception:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else "(no route)"
         log.exception("unhandled error on %s %s", request.method, route)
         return problem(500, "Internal Server Error")
+
+
+def bad_idempotency_key() -> web.Response:
+    return problem(400, "Bad Idempotency-Key", "a key has 1 to 255 printable ASCII characters")

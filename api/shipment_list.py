@@ -19,9 +19,10 @@ from datetime import timedelta
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client, WorkflowExecution
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from api.problems import problem, validation_problem
+from api.unavailable import unavailable
 from canonical.codes import OrderRef
 from canonical.shipment import Stage
 from workflows.client import ui_link
@@ -31,9 +32,11 @@ MAX_LIMIT = 200
 LIST_TIMEOUT = timedelta(seconds=10)
 CARRIER_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 LANE_PATTERN = r"^[A-Z]{2}-[A-Z]{2}$"
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 WORKFLOW_TYPE = "ShipmentWorkflow"
 MAC_BYTES = 16
+CURSOR_CHARS = -(-(MAC_BYTES + 1) * 4 // 3)
+CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{{CURSOR_CHARS},}}$"
+"""Unpadded base64url of a MAC and at least one byte of page token: 23 characters or more."""
 
 
 class ShipmentListQuery(BaseModel):
@@ -156,9 +159,10 @@ class ShipmentList:
         try:
             await pages.fetch_next_page()
         except RPCError as err:
-            if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-                return problem(503, "Shipment list unavailable", "Temporal did not answer")
-            raise
+            not_now = unavailable(err, "Shipment list unavailable", "Temporal did not answer")
+            if not_now is None:
+                raise
+            return not_now
         found = list(pages.current_page or [])
         more = pages.next_page_token if len(found) == filters.limit else None
         page = ShipmentPage(

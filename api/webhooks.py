@@ -2,7 +2,9 @@
 
 Order of checks: unknown partner 404 → body too large 413 → bad signature 401 (checked on the
 raw body, before anything parses it) → over the partner's rate 429 (counted only once the
-signature holds, so nobody else can use up a partner's rate) → not JSON 400. Then the payload
+signature holds, so nobody else can use up a partner's rate) → not JSON, or JSON nested deeper
+than ``MAX_JSON_DEPTH`` (64) levels, 400 (the depth is measured by a flat scan of the bytes
+before any decoder runs, so no body can exhaust the decoder's recursion). Then the payload
 is stored in the inbox before any 2xx is sent:
 - a payload that is not the partner's shape is kept as a dead letter and answered 422;
 - a redelivery (same partner and dedupe key) is answered 200 and signals nothing;

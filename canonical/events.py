@@ -18,8 +18,19 @@ from pydantic import AwareDatetime, Field
 from canonical.base import CanonicalModel
 from canonical.codes import CountryCode, UnLocode
 from canonical.milestones import Milestone, ProofOfDelivery
+from canonical.parties import POSTAL_CODE_MAX
 
 EVENT_NAMESPACE = uuid.UUID("6c0f2a4e-5b1d-4c8e-9f7a-3d2b1e0c9a88")
+
+ID_MAX = 255
+"""Any identifier: our event ids (36), partner event ids, dedupe keys (an Idempotency-Key has
+at most 255 characters), shipment ids."""
+CODE_MAX = 255
+"""A partner's raw status or code, kept verbatim."""
+TEXT_MAX = 2000
+"""Free text: a reason, a partner's event message."""
+PLACE_MAX = 200
+"""A location's name or city."""
 
 
 class EventClassifier(StrEnum):
@@ -31,17 +42,17 @@ class EventClassifier(StrEnum):
 class EventSource(CanonicalModel):
     """Where an event came from, with the partner's own codes kept verbatim."""
 
-    partner: str = Field(min_length=1)
-    partner_event_id: str | None = None
-    raw_status: str | None = None
-    raw_sub_status: str | None = None
-    raw_code: str | None = None
+    partner: str = Field(min_length=1, max_length=64)
+    partner_event_id: str | None = Field(default=None, max_length=ID_MAX)
+    raw_status: str | None = Field(default=None, max_length=CODE_MAX)
+    raw_sub_status: str | None = Field(default=None, max_length=CODE_MAX)
+    raw_code: str | None = Field(default=None, max_length=CODE_MAX)
 
 
 class EventLocation(CanonicalModel):
-    name: str | None = None
-    city: str | None = None
-    postal_code: str | None = None
+    name: str | None = Field(default=None, max_length=PLACE_MAX)
+    city: str | None = Field(default=None, max_length=PLACE_MAX)
+    postal_code: str | None = Field(default=None, max_length=POSTAL_CODE_MAX)
     country: CountryCode | None = None
     unlocode: UnLocode | None = None
 
@@ -49,9 +60,9 @@ class EventLocation(CanonicalModel):
 class ShipmentEvent(CanonicalModel):
     """One canonical event on a shipment's timeline."""
 
-    event_id: str = Field(min_length=1)
-    dedupe_key: str = Field(min_length=1)
-    shipment_id: str | None = None
+    event_id: str = Field(min_length=1, max_length=ID_MAX)
+    dedupe_key: str = Field(min_length=1, max_length=ID_MAX)
+    shipment_id: str | None = Field(default=None, max_length=ID_MAX)
     """Set when the event is routed to its shipment (normalizers do not know it)."""
     milestone: Milestone
     classifier: EventClassifier = EventClassifier.ACTUAL
@@ -60,9 +71,9 @@ class ShipmentEvent(CanonicalModel):
     recorded_at: AwareDatetime
     """When we received it."""
     location: EventLocation | None = None
-    reason: str | None = None
+    reason: str | None = Field(default=None, max_length=TEXT_MAX)
     source: EventSource
-    retracts_event_id: str | None = None
+    retracts_event_id: str | None = Field(default=None, max_length=ID_MAX)
     """Our ``event_id`` of an earlier event this one withdraws (DCSA ``retractedEventID``)."""
     proof_of_delivery: ProofOfDelivery | None = None
 

@@ -4,11 +4,12 @@ Weights and dimensions are stored in kilograms and centimetres; :meth:`Package.f
 converts pounds, ounces, grams, inches…, so no partner unit leaks into the model.
 """
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from canonical.base import CanonicalModel
 from canonical.codes import CountryCode, Hs6, UnitCode, strip_dots_and_spaces
@@ -19,6 +20,55 @@ KG_PER = {"kg": Decimal(1), "g": Decimal("0.001"), "lb": Decimal("0.45359237"),
 CM_PER = {"cm": Decimal(1), "mm": Decimal("0.1"), "m": Decimal(100), "in": Decimal("2.54")}
 WEIGHT_PLACES = Decimal("0.001")
 LENGTH_PLACES = Decimal("0.01")
+
+
+def positive_decimal_pattern(limit: int) -> str:
+    """A plain decimal in (0, ``limit``] (a power of ten): digits and one point, no sign, no
+    exponent, so the pattern alone decides what the API takes."""
+    digits = len(str(limit)) - 1
+    assert limit == 10**digits and digits >= 1, "limit is a power of ten"
+    return (rf"^0*(?:[1-9][0-9]{{0,{digits - 1}}}(?:\.[0-9]*)?|\.[0-9]*[1-9][0-9]*"
+            rf"|1{'0' * digits}(?:\.0*)?)$")  # fmt: skip
+
+
+def _plain_decimal(pattern: str, limit: int) -> BeforeValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        """A JSON string or number as a ``Decimal`` (which strict validation then takes)."""
+        if isinstance(value, str):
+            if compiled.fullmatch(value) is None:
+                raise ValueError(f"not a plain decimal in (0, {limit}], e.g. 2.5: {value[:20]!r}")
+            return Decimal(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return Decimal(str(value))
+        return value
+
+    return BeforeValidator(check)
+
+
+def _measure_schema(limit: int) -> WithJsonSchema:
+    number = {"type": "number", "exclusiveMinimum": 0, "maximum": limit}
+    text = {"type": "string", "pattern": positive_decimal_pattern(limit)}
+    return WithJsonSchema({"anyOf": [number, text]}, mode="validation")
+
+
+_PLAIN = PlainSerializer(lambda value: format(value, "f"), return_type=str, when_used="json")
+"""Written back as a plain decimal (``100``, never ``1E+2``), which the pattern takes again."""
+
+MAX_WEIGHT_KG = 100_000
+MAX_LENGTH_CM = 10_000
+WeightKg = Annotated[
+    Decimal, _plain_decimal(positive_decimal_pattern(MAX_WEIGHT_KG), MAX_WEIGHT_KG),
+    Field(gt=0, le=MAX_WEIGHT_KG, allow_inf_nan=False), _PLAIN, _measure_schema(MAX_WEIGHT_KG),
+]  # fmt: skip
+"""A weight in kilograms, in (0, 100 000]: a JSON number or a plain decimal string. The JSON
+schema states exactly what is taken (``exclusiveMinimum``/``maximum``, or the pattern)."""
+LengthCm = Annotated[
+    Decimal, _plain_decimal(positive_decimal_pattern(MAX_LENGTH_CM), MAX_LENGTH_CM),
+    Field(gt=0, le=MAX_LENGTH_CM, allow_inf_nan=False), _PLAIN, _measure_schema(MAX_LENGTH_CM),
+]  # fmt: skip
+"""A length in centimetres, in (0, 10 000], taken like :data:`WeightKg`."""
 
 
 class TariffScheme(StrEnum):
@@ -87,10 +137,10 @@ class Commodity(CanonicalModel):
 class Package(CanonicalModel):
     """One handling unit, in kilograms and centimetres (see :meth:`from_units`)."""
 
-    weight_kg: Decimal = Field(gt=0, le=100_000, allow_inf_nan=False)
-    length_cm: Decimal = Field(gt=0, le=10_000, allow_inf_nan=False)
-    width_cm: Decimal = Field(gt=0, le=10_000, allow_inf_nan=False)
-    height_cm: Decimal = Field(gt=0, le=10_000, allow_inf_nan=False)
+    weight_kg: WeightKg
+    length_cm: LengthCm
+    width_cm: LengthCm
+    height_cm: LengthCm
 
     @classmethod
     def from_units(

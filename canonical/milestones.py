@@ -38,5 +38,5 @@ class Milestone(StrEnum):
 class ProofOfDelivery(CanonicalModel):
     """Evidence that the consignee received the goods."""
 
-    signed_by: str = Field(min_length=1)
-    document_uri: str | None = None
+    signed_by: str = Field(min_length=1, max_length=200)
+    document_uri: str | None = Field(default=None, max_length=2048)

@@ -1,12 +1,22 @@
 """Tenants, parties to a shipment, and where they are."""
 
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
 from canonical.base import CanonicalModel
 from canonical.codes import CountryCode, CurrencyCode, Eori, SubdivisionCode, UnLocode, VatNumber
+
+NAME_MAX = 200
+"""A person's or company's name (ERP name fields and carrier labels take far fewer)."""
+LINE_MAX = 100
+"""One address line (carriers print at most 35-50 characters per line)."""
+POSTAL_CODE_MAX = 20
+"""The longest postal codes in use have 10 characters."""
+EMAIL_MAX = 254
+"""RFC 5321's limit on an address."""
+PHONE_MAX = 32
 
 
 class Tenant(CanonicalModel):
@@ -29,9 +39,9 @@ class PartyRole(StrEnum):
 class Address(CanonicalModel):
     """A postal address; ``country`` is the only field every partner requires."""
 
-    lines: list[str] = Field(min_length=1, max_length=4)
-    city: str = Field(min_length=1)
-    postal_code: str | None = None
+    lines: list[Annotated[str, Field(max_length=LINE_MAX)]] = Field(min_length=1, max_length=4)
+    city: str = Field(min_length=1, max_length=LINE_MAX)
+    postal_code: str | None = Field(default=None, max_length=POSTAL_CODE_MAX)
     subdivision: SubdivisionCode | None = None
     """ISO 3166-2, e.g. ``US-MA``; must belong to ``country``."""
     country: CountryCode
@@ -50,10 +60,10 @@ class Address(CanonicalModel):
 class Party(CanonicalModel):
     """A shipper, consignee or other party, as the ERP knows it."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
     address: Address
-    roles: list[PartyRole] = Field(default_factory=list)
+    roles: list[PartyRole] = Field(default_factory=list, max_length=len(PartyRole))
     vat: VatNumber | None = None
     eori: Eori | None = None
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
-    phone: str | None = None
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$", max_length=EMAIL_MAX)
+    phone: str | None = Field(default=None, max_length=PHONE_MAX)

@@ -54,6 +54,9 @@ class References(CanonicalModel):
     """Every partner identifier a shipment has collected so far."""
 
     sale_order_id: int | None = None
+    customer_id: int | None = None
+    """The ERP's id of the customer who ordered (Odoo ``res.partner``): an id, never a name,
+    so it may be a search attribute (``Customer``)."""
     booking_reference: str | None = None
     transport_document: str | None = None
     """Air waybill or bill of lading number."""

@@ -6,6 +6,7 @@ SHA-256 in constant time. The plain token is shown once, when it is created, and
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +24,8 @@ class Role(StrEnum):
     """Read shipments and invoices."""
     ADMIN = "admin"
     """Everything, plus the webhook inbox and tokens."""
+    CODEC = "codec"
+    """Decode payloads on the codec server, nothing else: every API route refuses it (403)."""
 
 
 class ApiToken(SQLModel, table=True):
@@ -52,11 +55,20 @@ def create_token(engine: Engine, role: Role, name: str) -> tuple[ApiToken, str]:
     return row, f"bf_{token_id}.{secret}"
 
 
+TOKEN_FORMAT = re.compile(r"bf_([0-9a-f]{1,32})\.([A-Za-z0-9_-]{1,256})")
+"""What a token can look like: ``bf_<hex id>.<url-safe secret>``, ASCII only."""
+
+
 def authenticate(engine: Engine, token: str) -> ApiToken | None:
-    """The live token matching ``token``, or ``None``."""
-    if not token.startswith("bf_") or "." not in token:
+    """The live token matching ``token``, or ``None``.
+
+    Anything that is not a well-formed token (non-ASCII text, bytes that were not UTF-8 and
+    reached us surrogate-escaped, an id longer than the column) is ``None`` without a look-up.
+    """
+    matched = TOKEN_FORMAT.fullmatch(token)
+    if matched is None:
         return None
-    token_id, secret = token[3:].split(".", 1)
+    token_id, secret = matched.groups()
     with Session(engine, expire_on_commit=False) as session:
         row = session.get(ApiToken, token_id)
     if row is None or row.revoked_at is not None:

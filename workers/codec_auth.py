@@ -9,9 +9,14 @@ at once). The token may travel in one of three ways:
    *include cross-origin credentials* (``TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true``): the browser
    sends the cookie with each decode. A cookie is honoured only on a request whose ``Origin`` is
    an allowed UI origin, so no other site can spend it.
-3. A path segment, ``/t/<token>/decode`` — only with ``BORDERFLOW_CODEC_ALLOW_PATH_TOKEN=true``,
-   which ``borderflow up`` sets for the local UI: the dev server can only be given an endpoint
-   URL, so the token is part of it (whoever can open that local UI can decode).
+   ``POST /login`` itself is refused (403) unless the browser says it comes from a page of
+   the codec server (its own ``/login`` form: ``Origin``'s host is the request's ``Host``) or
+   of an allowed UI origin; ``Referer``'s origin stands in when ``Origin`` is absent, and a
+   request with neither is refused. No other site can sign a browser in with its own token
+   (login CSRF).
+3. A path segment, ``/t/<token>/decode`` — only with ``BORDERFLOW_CODEC_ALLOW_PATH_TOKEN=true``
+   (off by default; ``borderflow up`` no longer sets it): whoever sees the URL — a process
+   list, the UI's settings — holds the token. Never on a shared server.
 
 CORS: preflight ``OPTIONS`` is answered for the configured UI origins (browsers send no
 credentials on a preflight, so it is the one unauthenticated exchange besides ``/healthz`` and
@@ -21,6 +26,7 @@ the login page; it reveals nothing and does nothing).
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
@@ -28,8 +34,8 @@ from sqlalchemy.engine import Engine
 from api.problems import problem
 from store.tokens import ApiToken, Role, authenticate
 
-DECODERS = frozenset({Role.SUPPORT, Role.OPS, Role.FINANCE, Role.ADMIN})
-"""Roles that may read payloads in clear."""
+DECODERS = frozenset({Role.CODEC, Role.SUPPORT, Role.OPS, Role.FINANCE, Role.ADMIN})
+"""Roles that may read payloads in clear; ``codec`` may do nothing else (the API refuses it)."""
 ENCODERS = frozenset({Role.OPS, Role.ADMIN})
 """Roles that may produce ciphertext (to start or signal a workflow with encrypted input)."""
 COOKIE = "borderflow_codec"
@@ -66,6 +72,15 @@ class CodecAuth:
             return problem(403, "Forbidden", f"the {row.role} role may not use this endpoint")
         return row
 
+    def may_log_in(self, request: web.Request) -> bool:
+        """Whether a sign-in comes from this server's own page or an allowed UI origin."""
+        origin = request.headers.get("Origin") or _origin_of(request.headers.get("Referer", ""))
+        if not origin or origin == "null":
+            return False
+        if origin.rstrip("/") in self.origins:
+            return True
+        return urlsplit(origin).netloc.lower() == request.host.lower()
+
     def _presented(self, request: web.Request) -> tuple[str, bool]:
         in_path = request.match_info.get("token")
         if in_path is not None:
@@ -97,3 +112,11 @@ class CodecAuth:
             return response
 
         return cors
+
+
+def _origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, or ``""`` when it has none."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

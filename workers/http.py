@@ -23,6 +23,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from observability.metrics import CONTENT_TYPE, exposition
+from workers.serving import HttpServing, start_serving
 
 SDK_METRICS_TIMEOUT_S = 2.0
 
@@ -75,12 +76,12 @@ def add_routes(app: web.Application, routes: Iterable[web.AbstractRouteDef]) -> 
     app.add_routes(list(routes))
 
 
-async def start_http(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve ``app`` on ``host:port``; the caller ``await runner.cleanup()`` at the end."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    return runner
+async def start_http(
+    app: web.Application, host: str, port: int, limits: HttpServing | None = None
+) -> web.AppRunner:
+    """Serve ``app`` on ``host:port`` with the connection ``limits`` of ``workers/serving.py``
+    (default: from the environment); the caller ``await runner.cleanup()`` at the end."""
+    return await start_serving(app, host, port, limits)
 
 
 # -- metrics: Borderflow's and, bridged in, the Temporal SDK's ------------------------------

@@ -10,6 +10,7 @@ from typing import NoReturn
 from aiohttp import web
 
 from observability.tracing import shutdown_tracing
+from workers.serving import HttpServing, start_serving
 
 
 async def until_terminated() -> None:
@@ -25,12 +26,13 @@ async def until_terminated() -> None:
             loop.remove_signal_handler(sig)
 
 
-async def serve_until_terminated(app: web.Application, host: str, port: int, name: str) -> None:
-    """Serve ``app`` on ``host:port``, print ``<name> ready on <url>``, stop on a signal."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+async def serve_until_terminated(
+    app: web.Application, host: str, port: int, name: str, limits: HttpServing | None = None
+) -> None:
+    """Serve ``app`` on ``host:port`` with the connection ``limits`` of ``workers/serving.py``
+    (default: from the environment), print ``<name> ready on <url>``, stop on a signal."""
+    runner = await start_serving(app, host, port, limits)
     try:
-        await web.TCPSite(runner, host, port).start()
         print(f"{name} ready on http://{host}:{port}", flush=True)
         await until_terminated()
     finally:

@@ -9,6 +9,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum
 from activities.reconcile_models import DEFAULT_STALE_AFTER_MIN, ReconcileInput
 from canonical.shipment import Stage
 from workers.regions import check_region
+from workers.serving import HttpServing
 
 
 class WorkerTuning(BaseSettings):
@@ -49,7 +50,9 @@ class WorkerTuning(BaseSettings):
         }
 
 
-class WorkerSettings(WorkerTuning):
+class WorkerSettings(HttpServing, WorkerTuning):
+    """The worker HTTP port's connection limits (``http_*``) are :class:`HttpServing`'s."""
+
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
     temporal_address: str = "127.0.0.1:7233"

@@ -8,7 +8,7 @@ from pydantic.json_schema import SkipJsonSchema
 from temporalio.common import SearchAttributeKey
 
 from activities.models import AcceptedOrder, CarrierBooking
-from canonical.codes import OrderRef
+from canonical.codes import CarrierName, OrderRef, Rfc3339
 from canonical.customs import CustomsDirection, DeclarationStatus
 from canonical.events import ShipmentEvent
 from canonical.goods import Package
@@ -22,6 +22,9 @@ from workflows.sla_clock import SlaClock as SlaClock
 from workflows.sla_clock import SlaLevel as SlaLevel
 
 TASK_QUEUE = "borderflow-shipments"
+MAX_PACKAGES = 200
+"""The most packages one shipment takes: more handling units than that is a freight consignment,
+not a parcel shipment. Every package is in the workflow's history, so the input stays small."""
 
 SHIPMENT_STATUS = SearchAttributeKey.for_keyword("ShipmentStatus")
 """The shipment's current stage, for filtering in the Temporal UI: ``ShipmentStatus="customs"``."""
@@ -32,7 +35,9 @@ CARRIER = SearchAttributeKey.for_keyword("Carrier")
 LANE = SearchAttributeKey.for_keyword("Lane")
 """Origin and destination countries: ``Lane="DE-US"``."""
 CUSTOMER = SearchAttributeKey.for_keyword("Customer")
-"""The consignee's name as on the order."""
+"""The ordering customer's ERP id (``References.customer_id``, Odoo ``res.partner``):
+``Customer="42"``. Never a name: search attributes are indexed in clear, even with payload
+encryption, so none of them carries personal data."""
 SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
 """True once any SLA deadline of the shipment has passed unmet."""
 CUSTOMS_STATUS = SearchAttributeKey.for_keyword("CustomsStatus")
@@ -54,11 +59,12 @@ class ShipmentInput(BaseModel):
     """What ops give to start a shipment; everything else is read from Odoo."""
 
     order_ref: OrderRef
-    carrier: str = "easypost"
+    carrier: CarrierName = "easypost"
     """The preferred carrier; the lane's other carriers are the fallbacks."""
     service_level: ServiceLevel = ServiceLevel.STANDARD
-    packages: list[Package] = Field(min_length=1)
-    promised_date: datetime | None = None
+    packages: list[Package] = Field(min_length=1, max_length=MAX_PACKAGES)
+    """At most 200 handling units: more is a freight consignment, booked another way."""
+    promised_date: Rfc3339 | None = None
     """Delivery promised to the customer; by default acceptance + the service level's days."""
     region: str | None = Field(default=None, pattern=REGION_PATTERN, max_length=32)
     """Where its partner calls run: on ``borderflow-<partner>-<region>`` queues, polled by

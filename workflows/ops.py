@@ -6,11 +6,11 @@ written to history, an action the shipment's state does not allow (error type
 422). An accepted update returns the new ``ShipmentStatus``.
 """
 
-from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from canonical.codes import CarrierName, Rfc3339
 from canonical.events import ShipmentEvent
 from canonical.parties import Party
 from canonical.shipment import ServiceLevel
@@ -30,12 +30,21 @@ class Actor(BaseModel):
     role: str = "ops"
 
 
+AMENDABLE = ("consignee", "promised_date", "service_level")
+"""What an amendment may change; it names at least one (the JSON schema says so too)."""
+
+
 class AmendInput(BaseModel):
     """Change what may still change. At least one of the three fields is given."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+        for name in AMENDABLE
+    ]})  # fmt: skip
+
     consignee: Party | None = None
     """Only before the carrier is booked."""
-    promised_date: datetime | None = None
+    promised_date: Rfc3339 | None = None
     """Until delivered; moves the delivery SLA deadline."""
     service_level: ServiceLevel | None = None
     """Only before the carrier is booked; resets the SLA policy."""
@@ -53,7 +62,7 @@ class CancelInput(BaseModel):
 class RebookInput(BaseModel):
     """Book again: cancel the current carrier booking, then book ``carrier`` (or the next one)."""
 
-    carrier: str | None = None
+    carrier: CarrierName | None = None
     reason: str = Field(min_length=1, max_length=500)
     actor: Actor = Field(default_factory=Actor)
 
@@ -68,7 +77,7 @@ class ResolutionKind(StrEnum):
 class ResolveInput(BaseModel):
     kind: ResolutionKind
     note: str = Field(min_length=1, max_length=1000)
-    carrier: str | None = None
+    carrier: CarrierName | None = None
     """For an EXCEPTION: the carrier to book (default: the lane's first one)."""
     actor: Actor = Field(default_factory=Actor)
 

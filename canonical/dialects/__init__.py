@@ -14,7 +14,9 @@ Guarantees of :func:`normalize`, for every partner:
   kept in ``source``;
 - ``occurred_at`` keeps the partner's UTC offset, ``recorded_at`` is ``received_at``;
 - :class:`UnknownPartner` for a partner name not in :data:`PARTNERS`,
-  :class:`MalformedPayload` (one line, naming the field) for a body not in the partner's shape.
+  :class:`MalformedPayload` (one line, naming the field) for a body not in the partner's shape,
+  and (field ``None``: not JSON we parse) for a body nested deeper than
+  :data:`~canonical.json_depth.MAX_JSON_DEPTH` levels, measured before any decoder runs.
 """
 
 from datetime import datetime
@@ -25,6 +27,7 @@ from canonical.dialects import aftership, broker, dcsa, dhl, easypost, shippo, t
 from canonical.dialects.errors import MalformedPayload, UnknownPartner
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import DialectTable, DialectTableError
+from canonical.json_depth import MAX_JSON_DEPTH, too_deep
 
 
 class Normalizer(Protocol):
@@ -52,6 +55,8 @@ def normalize(partner: str, body: bytes, *, received_at: datetime) -> Normalized
     normalizer = NORMALIZERS.get(partner)
     if normalizer is None:
         raise UnknownPartner(partner, PARTNERS)
+    if too_deep(body):  # before any decoder recurses into it
+        raise MalformedPayload(partner, None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     return normalizer(body, received_at=received_at)
 
 

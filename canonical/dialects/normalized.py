@@ -1,8 +1,14 @@
 """What a normalizer returns: canonical events and the references that route them."""
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from canonical.events import ShipmentEvent
+
+MAX_EVENTS = 1000
+"""The most events one payload may carry. Partners resend a tracker's whole history with every
+update (EasyPost, AfterShip); a real history has tens of events, a few hundred for a long
+multi-leg journey. A payload with more is refused as malformed (kept as a dead letter), never
+cut short: each event becomes a signal in the shipment's history."""
 
 
 class PartnerReferences(BaseModel):
@@ -25,5 +31,5 @@ class NormalizedWebhook(BaseModel):
 
     partner: str
     dedupe_key: str
-    events: list[ShipmentEvent]
+    events: list[ShipmentEvent] = Field(max_length=MAX_EVENTS)
     references: PartnerReferences

@@ -31,7 +31,7 @@ from pydantic import (
 
 from canonical.codes import COUNTRY_CODES
 from canonical.dialects.errors import MalformedPayload
-from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
+from canonical.dialects.normalized import MAX_EVENTS, NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import Resolution
 from canonical.events import (
     EventClassifier,
@@ -227,6 +227,8 @@ def webhook(
     """The normalized payload; ``subject`` (the tracking number…) salts hashed event keys."""
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise ValueError("received_at must be timezone-aware")
+    if len(drafts) > MAX_EVENTS:
+        raise MalformedPayload(partner, "events", f"{len(drafts)} events; at most {MAX_EVENTS}")
     ordered = sorted(drafts, key=lambda draft: draft.sort_at or draft.occurred_at)
     try:
         events = [_event(partner, draft, subject, received_at) for draft in ordered]

@@ -22,3 +22,15 @@ def test_wrong_malformed_and_revoked_tokens_are_refused(engine: Engine) -> None:
     assert revoke_token(engine, row.id) is True
     assert authenticate(engine, token) is None
     assert revoke_token(engine, row.id) is False
+
+
+def test_tokens_that_are_not_well_formed_ascii_are_refused_without_a_look_up(
+    engine: Engine,
+) -> None:
+    row, token = create_token(engine, Role.ADMIN, "admin")
+    secret = token.split(".", 1)[1]
+    for bad in (f"bf_{row.id}.{secret}\udcff", f"bf_{row.id}.é", f"bf_{row.id}é.{secret}",
+                f"bf_{row.id}\udcff.{secret}", f"bf_{'a' * 40}.{secret}", f" {token}",
+                f"bf_{row.id}.{secret}\n"):  # fmt: skip
+        assert authenticate(engine, bad) is None, bad
+    assert authenticate(engine, token) is not None

@@ -38,3 +38,16 @@ def test_broker_signature_rejects_tampering_and_garbage() -> None:
     assert not verify_broker("wrong", header, BODY, now=now)
     for garbage in ["", "t=abc,v1=00", "v1=00", f"t={now}", "nonsense"]:
         assert not verify_broker("k", {"X-Broker-Signature": garbage}, BODY, now=now)
+
+
+def test_headers_that_cannot_be_a_signature_are_refused_without_raising() -> None:
+    now = 1_800_000_000
+    digest = hmac.new(b"k", f"{now}.".encode() + BODY, hashlib.sha256).hexdigest()
+    for value in ("hmac-sha256-hex=é", "hmac-sha256-hex=\udcff", "hmac-sha256-hex=" + "a" * 9000):
+        assert not verify_easypost("s3cret", {"X-Hmac-Signature": value}, BODY)
+    arabic = str(now).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    arabic_digest = hmac.new(b"k", arabic.encode() + b"." + BODY, hashlib.sha256).hexdigest()
+    for garbage in [f"t={now},v1=é", f"t={now},v1=\udcff", f"t={arabic},v1={arabic_digest}",
+                    "t=١٢٣,v1=" + digest, f"t={'9' * 5000},v1={digest}"]:  # fmt: skip
+        assert not verify_broker("k", {"X-Broker-Signature": garbage}, BODY, now=now), garbage
+    assert verify_broker("k", {"X-Broker-Signature": f"t={now},v1={digest}"}, BODY, now=now)

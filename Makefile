@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint fmt clean bench
+.PHONY: run test lint fmt clean bench lock
 
 # The venv is (re)built when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -33,3 +33,10 @@ clean:
 # Benchmarks against the real dev server (docs/performance.md); not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The image's locked, hash-checked requirement set: [project].dependencies and everything they
+# pull, never the `local` or `dev` extras (docs/operations.md, Building the image). Pins already
+# in the file are kept unless pyproject.toml changes them; run it after changing dependencies.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o deploy/requirements.lock pyproject.toml

@@ -2,13 +2,18 @@
 
 ``borderflow up`` keeps there what must survive a restart and must never be in code or logs:
 the partner simulators' secrets, the encryption keys (once a history is encrypted, the keys
-must stay), and two API tokens (an admin token for the demo and the CLI, a support token for
-the Temporal UI's codec endpoint). Tokens are stored hashed in our store; the file holds the
-only clear copy, and a token that is no longer valid there is replaced.
+must stay), and two API tokens (an admin token for the demo and the CLI, a ``codec`` token —
+decode only, refused by the API — to sign the browser in to the codec server for the Temporal
+UI). Tokens are stored hashed in our store; the file holds the only clear copy, and a token
+that is no longer valid there is replaced.
+
+A secret set in the environment wins over the file's, as every other setting does
+(:func:`environment_wins`); the file keeps its own value and never copies the environment's.
 """
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from store.db import make_engine
@@ -56,6 +61,12 @@ def load_or_create_secrets(path: Path) -> dict[str, str]:
     """The partner secrets: read from ``path``, any missing one generated."""
     existing = read_env_file(path)
     return {name: existing.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
+
+
+def environment_wins(kept: dict[str, str], environ: Mapping[str, str]) -> dict[str, str]:
+    """``kept`` (what ``local.env`` holds) with every value the environment sets (non-empty)
+    replaced by the environment's."""
+    return {name: environ.get(name) or value for name, value in kept.items()}
 
 
 def local_encryption(env_file: Path, wanted: bool) -> dict[str, str]:

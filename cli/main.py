@@ -27,8 +27,8 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def fail(message: str, code: int = 1) -> int:
-    print(f"borderflow: {message}", file=sys.stderr, flush=True)
+def fail(message: str, code: int = 1, command: str = "") -> int:
+    print(f"borderflow{' ' + command if command else ''}: {message}", file=sys.stderr, flush=True)
     return code
 
 
@@ -88,11 +88,11 @@ def auth_headers(settings: CliSettings) -> dict[str, str]:
 
 def cmd_token_create(args: argparse.Namespace) -> int:
     """Create an API token in the store and print it, once."""
-    from store.db import make_engine
+    from store.migrate import open_store
     from store.tokens import Role, create_token
 
     settings = cli_settings()
-    engine = make_engine(settings.database_url)
+    engine = open_store(settings.database_url)
     try:
         row, token = create_token(engine, Role(args.role), args.name)
     finally:
@@ -104,10 +104,10 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 def cmd_token_list(_args: argparse.Namespace) -> int:
     """List tokens: id, role, name, created, revoked (never a secret)."""
-    from store.db import make_engine
+    from store.migrate import open_store
     from store.tokens import list_tokens
 
-    engine = make_engine(cli_settings().database_url)
+    engine = open_store(cli_settings().database_url)
     try:
         rows = list_tokens(engine)
     finally:
@@ -120,10 +120,10 @@ def cmd_token_list(_args: argparse.Namespace) -> int:
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     """Revoke a token by id: every later request with it is refused."""
-    from store.db import make_engine
+    from store.migrate import open_store
     from store.tokens import revoke_token
 
-    engine = make_engine(cli_settings().database_url)
+    engine = open_store(cli_settings().database_url)
     try:
         revoked = revoke_token(engine, args.token_id)
     finally:
@@ -135,8 +135,36 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
+    from store.migrate import StoreNotReady
+
     actions = {"create": cmd_token_create, "list": cmd_token_list, "revoke": cmd_token_revoke}
-    return actions[args.token_command](args)
+    try:
+        return actions[args.token_command](args)
+    except StoreNotReady as err:
+        return fail(str(err), 2, command=f"token {args.token_command}")
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """``db upgrade``: migrate the store to this release's schema; ``db current``: its revision."""
+    from store.migrate import StoreNotReady, schema_state_at, upgrade
+
+    url = cli_settings().database_url
+    try:
+        if args.db_command == "upgrade":
+            for line in upgrade(url):
+                print(line)
+            return 0
+        state = schema_state_at(url)
+    except StoreNotReady as err:
+        return fail(str(err), 2, command=f"db {args.db_command}")
+    if state.at_head:
+        note = "head"
+    elif state.known:
+        note = f"this release needs {state.head}: run `borderflow db upgrade`"
+    else:
+        note = f"unknown to this release, which needs {state.head}"
+    print(f"{state.current or 'none'} ({note})")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -312,11 +340,17 @@ def parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API tokens")
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="create a token and print it once")
-    create.add_argument("--role", required=True, choices=["ops", "support", "finance", "admin"])
+    create.add_argument(
+        "--role", required=True, choices=["ops", "support", "finance", "admin", "codec"]
+    )
     create.add_argument("--name", default="created with borderflow token create")
     token_commands.add_parser("list", help="list tokens (ids, roles; never secrets)")
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("token_id", help="the id: bf_<id>.… (shown by token list)")
+    db = commands.add_parser("db", help="the store's schema (migrations)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="migrate the store to this release's schema")
+    db_commands.add_parser("current", help="print the store's schema revision")
     audit = commands.add_parser("audit", help="show a shipment's audit trail")
     audit.add_argument("shipment_id", help="e.g. shipment-S00001")
     audit.add_argument("--json", action="store_true", help="print the entries as JSON")
@@ -351,6 +385,7 @@ COMMANDS = {
     "inbox": cmd_inbox,
     "timeline": cmd_timeline,
     "token": cmd_token,
+    "db": cmd_db,
     "reconcile": cmd_reconcile,
     "codec-server": cmd_codec_server,
     "encryption-key": cmd_encryption_key,

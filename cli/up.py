@@ -1,6 +1,7 @@
 """``borderflow up``: the whole platform on one machine, in the foreground.
 
-Starts, in order, the Temporal dev server (SQLite file in the data dir, so history survives
+Migrates the store to this release's schema (what ``borderflow db upgrade`` does), then starts,
+in order, the Temporal dev server (SQLite file in the data dir, so history survives
 restarts), the partner simulators, one worker and the API; runs the demo shipments; then
 waits for Ctrl-C or SIGTERM and stops every child in reverse order (SIGTERM, then SIGKILL
 after a grace period). Children run in their own sessions, so a terminal's Ctrl-C reaches only
@@ -36,12 +37,14 @@ from cli.demo import run_demo
 from cli.local_env import (
     ADMIN_TOKEN,
     CODEC_TOKEN,
+    environment_wins,
     load_or_create_secrets,
     local_encryption,
     local_token,
     write_env_file,
 )
 from cli.settings import UpSettings, local_env_file
+from store.migrate import StoreNotReady, upgrade
 from store.tokens import Role
 from workflows.client import connect
 from workflows.models import SEARCH_ATTRIBUTES
@@ -159,16 +162,24 @@ class Supervisor:
 
 
 def codec_env(settings: UpSettings) -> dict[str, str]:
-    """The codec server's settings under ``borderflow up``: the local UI's origins, the token
-    allowed in the endpoint path (the dev server takes only a URL), cookies over plain HTTP."""
+    """The codec server's settings under ``borderflow up``: the local UI's origins, cookies over
+    plain HTTP. No token in the endpoint's path: the browser signs in (``/login``, the cookie)."""
     ui = settings.temporal_ui_port
     return {
         "BORDERFLOW_CODEC_HOST": settings.host,
         "BORDERFLOW_CODEC_PORT": str(settings.codec_port),
         "BORDERFLOW_CODEC_CORS_ORIGINS": f"http://localhost:{ui},http://127.0.0.1:{ui}",
-        "BORDERFLOW_CODEC_ALLOW_PATH_TOKEN": "true",
         "BORDERFLOW_CODEC_COOKIE_SECURE": "false",
     }
+
+
+def codec_url(settings: UpSettings) -> str:
+    """The codec server as the local UI's browser reaches it: ``localhost`` for a loopback host,
+    the same site as the UI's ``http://localhost:<port>``, so its ``SameSite=Lax`` sign-in
+    cookie rides along. It holds no token: the dev server shows its endpoint to anyone
+    (``/api/v1/settings``) and its argv to every local user."""
+    host = "localhost" if settings.host in ("127.0.0.1", "localhost") else settings.host
+    return f"http://{host}:{settings.codec_port}"
 
 
 def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
@@ -328,9 +339,18 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     encryption = local_encryption(env_file, settings.encryption)
     check_ports_free(settings, codec=bool(encryption))
     platform = platform_env(settings, data_dir)
-    local = {**load_or_create_secrets(env_file), **platform, **encryption}
+    try:
+        for line in await asyncio.to_thread(upgrade, platform["BORDERFLOW_DATABASE_URL"]):
+            say(line)
+    except StoreNotReady as err:
+        raise StartupError(str(err)) from err
+    kept = {**load_or_create_secrets(env_file), **encryption}
+    # A secret set in the environment wins over local.env's, which keeps its own.
+    local = {**environment_wins(kept, os.environ), **platform}
     # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
-    local["BORDERFLOW_ODOO_API_KEY"] = local["BORDERFLOW_ODOO_PASSWORD"]
+    local["BORDERFLOW_ODOO_API_KEY"] = (
+        os.environ.get("BORDERFLOW_ODOO_API_KEY") or local["BORDERFLOW_ODOO_PASSWORD"]
+    )
     local[ADMIN_TOKEN] = await asyncio.to_thread(
         local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, ADMIN_TOKEN, Role.ADMIN
     )
@@ -338,10 +358,12 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     if encryption:
         local.update(codec_env(settings))
         local[CODEC_TOKEN] = await asyncio.to_thread(
-            local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, CODEC_TOKEN, Role.SUPPORT
+            local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, CODEC_TOKEN, Role.CODEC
         )
-        codec_endpoint = f"http://{settings.host}:{settings.codec_port}/t/{local[CODEC_TOKEN]}"
-    write_env_file(env_file, local)
+        codec_endpoint = codec_url(settings)
+    # local.env keeps its own secrets, never a copy of the environment's.
+    kept["BORDERFLOW_ODOO_API_KEY"] = kept["BORDERFLOW_ODOO_PASSWORD"]
+    write_env_file(env_file, {**local, **kept})
     private = {ADMIN_TOKEN, CODEC_TOKEN}
     env = {**os.environ, **{k: v for k, v in local.items() if k not in private}}
 
@@ -374,8 +396,11 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
             f"http://{settings.host}:{settings.worker_metrics_port}/metrics (worker)"
         )
         if encryption:
-            codec_url = f"http://{settings.host}:{settings.codec_port}"
-            say(f"  Codec        {codec_url} (payloads encrypted; the UI decodes through it)")
+            codec = codec_url(settings)
+            say(f"  Codec        {codec} (payloads encrypted; the UI decodes through it once")
+            say(f"               signed in: {codec}/login with {CODEC_TOKEN} from {env_file},")
+            say("               then the UI's Codec Server settings: this endpoint, 'Include")
+            say("               cross-origin credentials'; see docs/operations.md)")
         if settings.demo_shipments > 0:
             await _demo(settings, platform, local, stop, say)
         if stop.is_set():

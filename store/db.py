@@ -3,33 +3,46 @@
 The API and the worker are separate processes sharing one database, so SQLite runs in WAL
 mode with a busy timeout: readers never block the writer, and a writer waits rather than
 failing when another process holds the lock.
+
+:func:`make_engine` only connects: the schema is Alembic's (:mod:`store.migrate`,
+``borderflow db upgrade``). :data:`TABLE_MODULES` is the one list of modules holding table
+models; :func:`table_metadata` registers them all.
 """
 
+import importlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
+TABLE_MODULES = (
+    "store.audit",
+    "store.idempotency",
+    "store.inbox",
+    "store.reconciliation",
+    "store.tokens",
+    "store.tracking",
+)
+"""Every module defining a table model: a new one goes here (and gets a migration)."""
+
+
+def table_metadata() -> MetaData:
+    """``SQLModel.metadata`` with every table of :data:`TABLE_MODULES` registered on it."""
+    for module in TABLE_MODULES:
+        importlib.import_module(module)
+    return SQLModel.metadata
+
 
 def make_engine(url: str) -> Engine:
-    """Create the engine for ``url`` and the tables it lacks (idempotent)."""
+    """Create the engine for ``url`` (no table is created: see :mod:`store.migrate`)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    # Importing the table modules registers their tables on SQLModel.metadata.
-    import store.audit
-    import store.idempotency
-    import store.inbox
-    import store.reconciliation
-    import store.tokens
-    import store.tracking  # noqa: F401
-
-    SQLModel.metadata.create_all(engine)
     return engine
 
 

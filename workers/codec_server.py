@@ -7,15 +7,20 @@ segment names the operation, so the server can sit under any prefix.
 
 Guarantees:
 - every encode/decode is authenticated and authorized (``workers/codec_auth.py``): any role
-  may decode, ``ops`` and ``admin`` may encode;
+  may decode (``codec`` may only decode), ``ops`` and ``admin`` may encode;
+- ``POST /login`` is answered only from the server's own page or an allowed UI origin (403
+  otherwise), so no other site can sign a browser in;
 - a payload that cannot be decrypted (unknown key id, altered ciphertext) fails the request
   with ``422`` naming the reason, never with a partial answer;
+- a body that is not JSON, or nests deeper than ``MAX_JSON_DEPTH`` (64) levels (measured
+  before it is parsed), is ``400``;
 - tokens and keys are never logged: there is no access log (a path may carry a token), and
   errors are logged by route, not by path.
 """
 
 import asyncio
 import html
+import json
 import logging
 import sys
 from typing import Any
@@ -26,7 +31,9 @@ from pydantic_settings import SettingsConfigDict
 from temporalio.api.common.v1 import Payloads
 
 from api.problems import problem, problem_middleware
+from canonical.json_depth import MAX_JSON_DEPTH, too_deep
 from store.db import make_engine
+from store.migrate import require_current_schema
 from workers.codec import (
     DecryptionFailed,
     EncryptionCodec,
@@ -36,12 +43,14 @@ from workers.codec import (
 )
 from workers.codec_auth import COOKIE, DECODERS, ENCODERS, CodecAuth
 from workers.lifetime import serve_until_terminated
+from workers.serving import HttpServing
 
 SESSION_S = 8 * 3600
 
 
-class CodecServerSettings(EncryptionSettings):
-    """Settings of the codec server (environment variables prefixed ``BORDERFLOW_``)."""
+class CodecServerSettings(EncryptionSettings, HttpServing):
+    """Settings of the codec server (environment variables prefixed ``BORDERFLOW_``); the
+    connection limits (``http_*``) are :class:`HttpServing`'s."""
 
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
 
@@ -50,7 +59,8 @@ class CodecServerSettings(EncryptionSettings):
     codec_cors_origins: str = "http://localhost:8233"
     """Comma-separated browser origins of the Temporal Web UI(s) allowed to call the server."""
     codec_allow_path_token: bool = False
-    """Accept the token as a path segment (``/t/<token>/decode``); for the local dev UI only."""
+    """Accept the token as a path segment (``/t/<token>/decode``): the URL then is the secret
+    (process lists, the UI's settings show it). ``borderflow up`` does not use it."""
     codec_cookie_secure: bool = True
     """Login cookie ``Secure; SameSite=None`` (HTTPS, any UI origin); ``False``: ``Lax`` over
     plain HTTP, which a browser sends only to a UI on the same site (e.g. localhost)."""
@@ -98,8 +108,11 @@ class CodecRoutes:
             return token
         if request.content_type != "application/json":
             return problem(415, "Unsupported Media Type", "send application/json")
+        body = await request.read()
+        if await asyncio.to_thread(too_deep, body):
+            return problem(400, "Malformed payloads", f"JSON nested deeper than {MAX_JSON_DEPTH}")
         try:
-            payloads = _payloads(await request.json())
+            payloads = _payloads(json.loads(body))
         except (ValueError, json_format.ParseError) as err:
             return problem(400, "Malformed payloads", str(err))
         try:
@@ -115,6 +128,11 @@ class CodecRoutes:
         return web.Response(text=LOGIN_PAGE, content_type="text/html")
 
     async def login(self, request: web.Request) -> web.Response:
+        if not self.auth.may_log_in(request):
+            return problem(
+                403, "Forbidden",
+                "sign in from the codec server's own /login page or an allowed UI origin",
+            )  # fmt: skip
         form = await request.post()
         token = str(form.get("token", "")).strip()
         row = await self.auth.verify(token, DECODERS)
@@ -152,14 +170,18 @@ async def serve(settings: CodecServerSettings) -> None:
     if codec is None:
         raise KeyringError("BORDERFLOW_ENCRYPTION_KEYS is not set: the codec server needs the keys")
     app = create_codec_app(settings, codec)
-    await serve_until_terminated(app, settings.codec_host, settings.codec_port, "codec server")
+    await serve_until_terminated(
+        app, settings.codec_host, settings.codec_port, "codec server", settings
+    )
 
 
 def main() -> int:
     """``python -m workers.codec_server`` (what ``borderflow codec-server`` runs)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = CodecServerSettings()
+    require_current_schema(settings.database_url, "codec-server")
     try:
-        asyncio.run(serve(CodecServerSettings()))
+        asyncio.run(serve(settings))
     except KeyringError as err:
         print(f"borderflow codec-server: {err}", file=sys.stderr, flush=True)
         return 2
@@ -170,7 +192,8 @@ LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Borderflow codec: sign in</title></head>
 <body>
 <h1>Borderflow codec server</h1>
-<p>Paste a Borderflow API token (any role). The server keeps it in an HttpOnly cookie for
+<p>Paste a Borderflow API token: a <code>codec</code> token (decode only; <code>borderflow
+token create --role codec</code>) or any other role. The server keeps it in an HttpOnly cookie for
 8 hours, so that the Temporal Web UI (with <em>include cross-origin credentials</em>) can
 decode payloads. The token is checked again on every request.</p>
 <form method="post" action="login">

@@ -25,6 +25,7 @@ from activities.tms import TmsClient
 from observability.logs import setup_logging
 from observability.tracing import setup_tracing, traced_client
 from store.db import make_engine
+from store.migrate import require_current_schema
 from workers.audit import AuditInterceptor
 from workers.http import (
     WorkerHealth,
@@ -132,7 +133,7 @@ async def serve(settings: WorkerSettings) -> None:
             app = create_http_app(health)
             add_routes(app, [metrics_route(settings.worker_sdk_metrics_port)])
             runner = await start_http(
-                app, settings.worker_metrics_host, settings.worker_metrics_port
+                app, settings.worker_metrics_host, settings.worker_metrics_port, settings
             )
             stack.push_async_callback(runner.cleanup)
         workers = build_workers(client, settings, stack)
@@ -163,5 +164,6 @@ async def schedule_reconciliation(client: Client, settings: WorkerSettings) -> N
 def main() -> None:
     settings = WorkerSettings()
     setup_logging(settings.log_format, settings.log_level)
+    require_current_schema(settings.database_url, "worker")  # before connecting to anything
     asyncio.run(serve(settings))
     exit_process(0)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from activity_partners import SECRETS, Partners
 from pydantic import SecretStr
+from tests_support import migrated_engine
 
 from activities.broker import BrokerClient
 from activities.carriers.registry import CarrierSettings, build_carriers
@@ -15,7 +16,6 @@ from activities.shipment import ShipmentActivities
 from activities.tms import TmsClient
 from simulators.app import start_simulators
 from simulators.settings import SimulatorSettings
-from store.db import make_engine
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def partners(tmp_path: Path) -> AsyncIterator[Partners]:
         "broker": BrokerClient(sims.broker_url, SecretStr(SECRETS["broker_api_key"])),
         "notifier": Notifier(sims.finance_url),
     }
-    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    store = migrated_engine(f"sqlite:///{tmp_path / 'store.db'}")
     activities = ShipmentActivities(odoo=odoo, store=store, **clients)  # type: ignore[arg-type]
     yield Partners(sims, odoo, activities)
     carriers = clients.pop("carriers")

@@ -19,11 +19,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from tests_support import free_port
+from tests_support import free_port, migrated_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
-from store.db import make_engine
 from store.tokens import Role, create_token
 from workflows.client import connect, register_search_attributes
 from workflows.models import TASK_QUEUE
@@ -95,7 +94,7 @@ class Stack:
             easypost_webhook_secret=WEBHOOK_SECRET, broker_webhook_secret=WEBHOOK_SECRET,
             **overrides,
         )  # fmt: skip
-        store = make_engine(database_url)
+        store = migrated_engine(database_url)
 
         async def serve() -> None:
             client = await connect(settings.temporal_address, settings.temporal_namespace)

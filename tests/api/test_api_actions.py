@@ -15,11 +15,11 @@ from api_support import start_shipment
 from live import LiveApi
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
+from tests_support import migrated_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
 from canonical.shipment import Stage
-from store.db import make_engine
 from store.tokens import Role, create_token
 from workflows.client import connect
 
@@ -181,7 +181,7 @@ async def test_temporal_unreachable_is_503(temporal_cli: str, tmp_path: Path) ->
         temporal_address=env.client.service_client.config.target_host,
         easypost_webhook_secret="s", broker_webhook_secret="s", update_timeout_s=3,
     )  # fmt: skip
-    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    store = migrated_engine(f"sqlite:///{tmp_path / 'store.db'}")
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     async with TestServer(create_app(settings, client, store)) as server:
         await env.shutdown()  # the server is gone; the API's client stays

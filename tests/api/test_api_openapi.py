@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema_rs
 import schemathesis
 from live import LiveApi
 from temporalio.client import Client
+from tests_support import migrated_engine
 
 from api.app import create_app
 from api.openapi import OPERATIONS, build_document, is_stale, render
 from api.settings import ApiSettings
-from store.db import make_engine
 
 ROOT = Path(__file__).parent.parent.parent
 BORDERFLOW = str(Path(sys.executable).parent / "borderflow")
@@ -36,7 +37,7 @@ async def test_every_route_the_app_serves_is_documented_and_nothing_else(
 ) -> None:
     settings = ApiSettings(_env_file=None, easypost_webhook_secret="s",  # type: ignore[call-arg]
                            broker_webhook_secret="s")  # fmt: skip
-    app = create_app(settings, temporal, make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
+    app = create_app(settings, temporal, migrated_engine(f"sqlite:///{tmp_path / 'store.db'}"))
     served = {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
@@ -120,3 +121,119 @@ def test_every_documented_example_is_a_body_the_api_accepts() -> None:
     for op in examples:
         assert op.body is not None
         op.body.model_validate_json(json.dumps(op.example))
+
+
+def _body_schema(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    media = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    return {**media["schema"], "components": document["components"]}
+
+
+def test_the_document_takes_exactly_what_the_api_takes() -> None:
+    """Every body here is valid for the published schema iff the API's model takes it (an
+    amendment naming nothing to change, which the schema also refuses, is refused by the
+    workflow: 422 ``InvalidUpdate``, see test_api_actions.py). One rule JSON Schema cannot state:
+    an address's subdivision and UN/LOCODE belong to its country (see test_api_schemathesis.py)."""
+    from pydantic import ValidationError
+
+    from api.shipment_actions import REQUESTS
+    from api.shipments import ManualEvent
+    from workflows.models import ShipmentInput
+
+    document = build_document()
+    package = {"weight_kg": "2.5", "length_cm": "40", "width_cm": "30", "height_cm": "20"}
+    start = {"order_ref": "S00001", "packages": [package]}
+    event = {"milestone": "EXCEPTION", "reason": "damaged"}
+    consignee = {"name": "Acme", "address": {"lines": ["1 Main St"], "city": "Boston",
+                                             "country": "US"}}  # fmt: skip
+    cases: list[tuple[str, type[Any], dict[str, Any], bool]] = [
+        ("/v1/shipments", ShipmentInput, start, True),
+        ("/v1/shipments", ShipmentInput, {**start, "packages": [package] * 200}, True),
+        ("/v1/shipments", ShipmentInput, {**start, "packages": [package] * 201}, False),
+        *(
+            (
+                "/v1/shipments",
+                ShipmentInput,
+                {**start, "packages": [{**package, "length_cm": v}]},
+                ok,
+            )
+            for v, ok in [
+                ("0", False),
+                ("0.0", False),
+                (0, False),
+                ("10000", True),
+                ("10000.5", False),
+                ("1e2", False),
+                ("+1", False),
+                (".5", True),
+                ("9999.99", True),
+                (10000, True),
+                (10001, False),
+            ]
+        ),
+        ("/v1/shipments", ShipmentInput, {**start, "carrier": "UPS!"}, False),
+        ("/v1/shipments", ShipmentInput, {**start, "promised_date": 0}, False),
+        ("/v1/shipments", ShipmentInput, {**start, "promised_date": "0"}, False),
+        (
+            "/v1/shipments",
+            ShipmentInput,
+            {**start, "promised_date": "2026-12-24T12:00:00+01:00"},
+            True,
+        ),
+        ("/v1/shipments/{shipment_id}/events", ManualEvent, event, True),
+        (
+            "/v1/shipments/{shipment_id}/events",
+            ManualEvent,
+            {**event, "location": {"country": "DE"}},
+            True,
+        ),
+        (
+            "/v1/shipments/{shipment_id}/events",
+            ManualEvent,
+            {**event, "location": {"country": "PX"}},
+            False,
+        ),
+        (
+            "/v1/shipments/{shipment_id}/events",
+            ManualEvent,
+            {**event, "location": {"name": "x" * 201}},
+            False,
+        ),
+        (
+            "/v1/shipments/{shipment_id}/amend",
+            REQUESTS["amend"],
+            {"reason": "r", "promised_date": 0},
+            False,
+        ),
+        *(
+            (
+                "/v1/shipments/{shipment_id}/amend",
+                REQUESTS["amend"],
+                {"reason": "r", "consignee": {**consignee, "vat": vat}},
+                ok,
+            )
+            for vat, ok in [("", False), ("CHE-123.456.789", True), ("de123", False)]
+        ),
+        (
+            "/v1/shipments/{shipment_id}/rebook",
+            REQUESTS["rebook"],
+            {"reason": "r", "carrier": "x" * 65},
+            False,
+        ),
+    ]
+    for path, model, body, accepted in cases:
+        validator = jsonschema_rs.validator_for(
+            _body_schema(document, "post", path), validate_formats=True
+        )
+        try:
+            model.model_validate_json(json.dumps(body))
+            taken = True
+        except ValidationError:
+            taken = False
+        assert (validator.is_valid(body), taken) == (accepted, accepted), (path, body)
+
+
+def test_the_published_cursor_format_refuses_what_no_cursor_can_be() -> None:
+    listing = build_document()["paths"]["/v1/shipments"]["get"]["parameters"]
+    [cursor] = [p for p in listing if p["name"] == "cursor"]
+    assert re.fullmatch(cursor["schema"]["pattern"], "0") is None
+    assert re.fullmatch(cursor["schema"]["pattern"], "A" * 23)

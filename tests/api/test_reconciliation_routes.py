@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from tests_support import migrated_engine
 
 from activities.reconcile_models import ReconciliationReport
 from api.auth import auth_middleware
 from api.problems import problem_middleware
 from api.reconciliation_routes import ReconciliationRoutes
-from store.db import make_engine
 from store.reconciliation import save_report
 from store.tokens import Role, create_token
 from workflows.reconciliation_schedule import ScheduleMissing
@@ -37,7 +37,7 @@ class Api:
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    store = migrated_engine(f"sqlite:///{tmp_path / 'store.db'}")
     for minutes in range(3):
         run = ReconciliationReport(
             run_id=f"run-{minutes}", started_at=T0 + timedelta(minutes=minutes)

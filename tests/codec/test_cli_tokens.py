@@ -5,6 +5,7 @@ import subprocess
 from pathlib import Path
 
 from running_platform import BORDERFLOW
+from tests_support import migrated_engine
 
 from store.db import make_engine
 from store.tokens import authenticate
@@ -20,6 +21,7 @@ def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_create_list_revoke(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
+    migrated_engine(url).dispose()  # `borderflow db upgrade`
     created = run(url, "create", "--role", "support", "--name", "codec for the UI")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
@@ -36,3 +38,15 @@ def test_create_list_revoke(tmp_path: Path) -> None:
     assert "revoked" in run(url, "list").stdout
     again = run(url, "revoke", token_id)
     assert again.returncode == 1 and again.stderr.strip() == f"borderflow: no live token {token_id}"
+
+
+def test_a_codec_token_is_created_with_its_own_role(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    migrated_engine(url).dispose()  # `borderflow db upgrade`
+    created = run(url, "create", "--role", "codec", "--name", "Temporal UI codec")
+    assert created.returncode == 0, created.stderr
+    engine = make_engine(url)
+    row = authenticate(engine, created.stdout.strip())
+    engine.dispose()
+    assert row is not None and row.role == "codec"
+    assert "codec" in run(url, "list").stdout

@@ -10,9 +10,8 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
-from tests_support import free_port
+from tests_support import free_port, migrated_engine
 
-from store.db import make_engine
 from store.tokens import Role, create_token, revoke_token
 from workers.codec import EncryptionCodec, Keyring, generate_key
 from workers.codec_server import CodecServerSettings, create_codec_app
@@ -40,7 +39,7 @@ class Server:
 
 async def start(tmp_path: Path, **extra: object) -> tuple[Server, web.AppRunner]:
     database_url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(database_url)
+    engine = migrated_engine(database_url)
     tokens = {role.value: create_token(engine, role, f"test {role}")[1] for role in Role}
     revoked_row, revoked = create_token(engine, Role.ADMIN, "revoked")
     revoke_token(engine, revoked_row.id)
@@ -211,9 +210,12 @@ async def test_login_cookie_works_only_from_an_allowed_origin(path_token_server:
     server = path_token_server
     body = await encrypted(server)
     async with httpx.AsyncClient() as http:
-        bad = await http.post(f"{server.url}/login", data={"token": "bf_no.no"})
+        own = {"Origin": server.url}  # the codec server's own /login form
+        bad = await http.post(f"{server.url}/login", data={"token": "bf_no.no"}, headers=own)
         assert bad.status_code == 401 and "set-cookie" not in bad.headers
-        login = await http.post(f"{server.url}/login", data={"token": server.tokens["finance"]})
+        login = await http.post(
+            f"{server.url}/login", data={"token": server.tokens["finance"]}, headers=own
+        )
         assert login.status_code == 200
         cookie = login.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -226,6 +228,49 @@ async def test_login_cookie_works_only_from_an_allowed_origin(path_token_server:
         no_origin = await http.post(f"{server.url}/decode", json=body)
     assert from_ui.status_code == 200
     assert from_elsewhere.status_code == 401 and no_origin.status_code == 401
+
+
+async def test_login_is_refused_from_another_site_or_without_origin(server: Server) -> None:
+    token = {"token": server.tokens["codec"]}
+    port = server.url.rsplit(":", 1)[1]
+    async with httpx.AsyncClient() as http:
+        refused = [
+            await http.post(f"{server.url}/login", data=token, headers=headers)
+            for headers in (
+                {},  # neither Origin nor Referer
+                {"Origin": "https://evil.example"},
+                {"Origin": "null"},  # a sandboxed frame or a data: page
+                {"Referer": "https://evil.example/attack.html"},
+                {"Origin": f"http://evil.example:{port}"},  # same port, another host
+                {"Origin": "https://evil.example", "Referer": f"{server.url}/login"},
+            )
+        ]
+        accepted = [
+            await http.post(f"{server.url}/login", data=token, headers=headers)
+            for headers in (
+                {"Origin": server.url},
+                {"Referer": f"{server.url}/login"},  # a browser that sent no Origin
+                {"Origin": UI},  # an allowed UI origin
+            )
+        ]
+    for reply in refused:
+        assert reply.status_code == 403, reply.request.headers
+        assert reply.headers["content-type"].startswith("application/problem+json")
+        assert "set-cookie" not in reply.headers
+    for reply in accepted:
+        assert reply.status_code == 200, (reply.request.headers, reply.text)
+        assert "borderflow_codec=" in reply.headers["set-cookie"]
+
+
+async def test_a_codec_token_decodes_and_signs_in_but_never_encodes(server: Server) -> None:
+    body = await encrypted(server)
+    codec = bearer(server.tokens["codec"])
+    async with httpx.AsyncClient() as http:
+        decoded = await http.post(f"{server.url}/decode", json=body, headers=codec)
+        encode = await http.post(f"{server.url}/encode", json=plain_payloads(), headers=codec)
+    assert decoded.status_code == 200
+    assert base64.b64decode(decoded.json()["payloads"][0]["data"]) == CLEAR
+    assert encode.status_code == 403 and "codec role" in encode.json()["detail"]
 
 
 async def test_healthz_is_public_and_names_only_the_current_key_id(server: Server) -> None:

@@ -2,10 +2,18 @@
 
 from pathlib import Path
 
-from cli.local_env import CODEC_TOKEN, local_encryption, local_token, write_env_file
+from tests_support import migrated_engine
+
+from cli.local_env import (
+    CODEC_TOKEN,
+    environment_wins,
+    load_or_create_secrets,
+    local_encryption,
+    local_token,
+    write_env_file,
+)
 from cli.settings import UpSettings
-from cli.up import codec_env
-from store.db import make_engine
+from cli.up import codec_env, codec_url
 from store.tokens import Role, authenticate, create_token, revoke_token
 from workers.codec import Keyring
 
@@ -33,28 +41,47 @@ def test_a_rotated_ring_in_local_env_is_used_as_is(tmp_path: Path) -> None:
     assert local_encryption(env_file, wanted=True) == rotated
 
 
-def test_the_ui_codec_token_is_a_support_token_reused_while_valid(tmp_path: Path) -> None:
+def test_the_ui_codec_token_is_a_codec_token_reused_while_valid(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     env_file = tmp_path / "local.env"
-    first = local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT)
-    engine = make_engine(url)
+    engine = migrated_engine(url)
+    first = local_token(url, env_file, CODEC_TOKEN, Role.CODEC)
     row = authenticate(engine, first)
-    assert row is not None and row.role == Role.SUPPORT
+    assert row is not None and row.role == Role.CODEC
     write_env_file(env_file, {CODEC_TOKEN: first})
-    assert local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT) == first
+    assert local_token(url, env_file, CODEC_TOKEN, Role.CODEC) == first
     revoke_token(engine, row.id)
-    replaced = local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT)
+    replaced = local_token(url, env_file, CODEC_TOKEN, Role.CODEC)
     assert replaced != first and authenticate(engine, replaced) is not None
-    # A token of another role in that slot is not reused: the UI endpoint only ever reads.
-    _, admin = create_token(engine, Role.ADMIN, "admin")
-    write_env_file(env_file, {CODEC_TOKEN: admin})
-    assert local_token(url, env_file, CODEC_TOKEN, Role.SUPPORT) != admin
+    # A token of another role in that slot is not reused: the UI's token only ever decodes
+    # (the support token older releases put there is replaced too).
+    for role in (Role.ADMIN, Role.SUPPORT):
+        _, other = create_token(engine, role, str(role))
+        write_env_file(env_file, {CODEC_TOKEN: other})
+        assert local_token(url, env_file, CODEC_TOKEN, Role.CODEC) != other
     engine.dispose()
 
 
-def test_the_codec_server_allows_the_local_ui_origins_and_path_tokens() -> None:
-    env = codec_env(UpSettings(temporal_ui_port=18233, codec_port=18234))
+def test_the_codec_server_allows_the_local_ui_origins_and_no_path_token() -> None:
+    settings = UpSettings(temporal_ui_port=18233, codec_port=18234)
+    env = codec_env(settings)
     assert env["BORDERFLOW_CODEC_CORS_ORIGINS"] == "http://localhost:18233,http://127.0.0.1:18233"
     assert env["BORDERFLOW_CODEC_PORT"] == "18234"
-    assert env["BORDERFLOW_CODEC_ALLOW_PATH_TOKEN"] == "true"
+    assert "BORDERFLOW_CODEC_ALLOW_PATH_TOKEN" not in env  # the UI's endpoint holds no token
     assert env["BORDERFLOW_CODEC_COOKIE_SECURE"] == "false"
+    # the UI (http://localhost:18233) and the codec server share a site: the Lax cookie rides
+    assert codec_url(settings) == "http://localhost:18234"
+
+
+def test_a_secret_in_the_environment_wins_over_local_env(tmp_path: Path) -> None:
+    env_file = tmp_path / "local.env"
+    kept = load_or_create_secrets(env_file)
+    write_env_file(env_file, kept)
+    assert load_or_create_secrets(env_file) == kept  # generated once, then kept
+    name = "BORDERFLOW_EASYPOST_WEBHOOK_SECRET"
+    used = environment_wins(kept, {name: "from-the-environment", "BORDERFLOW_TMS_API_KEY": ""})
+    assert used[name] == "from-the-environment"
+    # every other secret is local.env's (an empty variable does not count)
+    assert {k: v for k, v in used.items() if k != name} == {
+        k: v for k, v in kept.items() if k != name
+    }

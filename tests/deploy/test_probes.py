@@ -8,11 +8,10 @@ from aiohttp import web
 from deploy_support import configmap, k8s_object
 from pydantic import SecretStr
 from temporalio.client import Client
-from tests_support import free_port
+from tests_support import free_port, migrated_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
-from store.db import make_engine
 from workers.codec import EncryptionCodec, Keyring, generate_key
 from workers.codec_server import CodecServerSettings, create_codec_app
 from workers.http import WorkerHealth, create_http_app
@@ -49,7 +48,7 @@ async def test_api_probes(lazy_client: Client, tmp_path: Path) -> None:
     settings = ApiSettings(
         easypost_webhook_secret=SecretStr("x"), broker_webhook_secret=SecretStr("x")
     )
-    store = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    store = migrated_engine(f"sqlite:///{tmp_path / 'store.db'}")
     served = get_routes(create_app(settings, lazy_client, store))
     store.dispose()
     container, ports = probes("borderflow-api")

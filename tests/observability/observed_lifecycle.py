@@ -25,7 +25,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from tests_support import free_port
+from tests_support import free_port, migrated_engine
 
 from activities.odoo import OdooClient
 from api.app import create_app
@@ -35,7 +35,6 @@ from observability.logs import log_handler
 from observability.tracing import setup_tracing
 from simulators.app import RunningSimulators, start_simulators
 from simulators.settings import SimulatorSettings
-from store.db import make_engine
 from store.tokens import Role, create_token
 from workers.http import WorkerHealth, add_routes, create_http_app, metrics_route, start_http
 from workers.main import build_workers
@@ -124,7 +123,7 @@ async def observed_lifecycle(temporal_cli: str, data_dir: Path) -> AsyncIterator
             **{k: SecretStr(v) for k, v in SECRETS.items()},
         ))  # fmt: skip
         stack.push_async_callback(sims.close)
-        store = make_engine(database_url)
+        store = migrated_engine(database_url)
         stack.callback(store.dispose)
         api_settings = ApiSettings(
             database_url=database_url, metrics_refresh_s=0.5, inbox_redelivery_s=0.5,

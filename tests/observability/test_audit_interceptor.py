@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from observed_lifecycle import Lifecycle
 from pydantic import BaseModel
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 from temporalio import activity, workflow
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import RetryPolicy
@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from store.audit import list_entries
+from store.migrate import upgrade
 from workers.audit import AuditInterceptor
 
 QUEUE = "audit-interceptor-test"
@@ -38,7 +39,7 @@ class Partner:
     async def call_partner(self, call: Call) -> str:
         self.attempts += 1
         if activity.info().attempt == 2:
-            SQLModel.metadata.create_all(create_engine(self.url))
+            upgrade(self.url)  # `borderflow db upgrade`
         if call.refuse:
             raise ApplicationError("no", type="PartnerRejected", non_retryable=True)
         return "done"

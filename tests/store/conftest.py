@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from pg_support import postgres_database
 from sqlalchemy.engine import Engine
-
-from store.db import make_engine
+from tests_support import migrated_engine
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +26,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
+    engine = migrated_engine(url)
     yield engine
     engine.dispose()

@@ -3,8 +3,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy.engine import Engine
+from tests_support import migrated_engine
 
-from store.db import make_engine
 from store.tracking import link_tracking, shipment_for_tracking
 
 
@@ -40,9 +40,9 @@ def test_concurrent_retries_of_the_same_link_all_succeed(engine: Engine) -> None
     assert shipment_for_tracking(engine, "easypost", number) == "shipment-S9"
 
 
-def test_make_engine_is_idempotent(engine: Engine) -> None:
+def test_migrating_again_keeps_the_rows(engine: Engine) -> None:
     number = tracking()
     link_tracking(engine, "easypost", number, "shipment-S1")
-    again = make_engine(engine.url.render_as_string(hide_password=False))
+    again = migrated_engine(engine.url.render_as_string(hide_password=False))
     assert shipment_for_tracking(again, "easypost", number) == "shipment-S1"
     again.dispose()

@@ -1,6 +1,7 @@
 """``/v1/inbox``: what partners sent, what became of it, and replay (admin only)."""
 
 import asyncio
+from datetime import datetime
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -15,12 +16,20 @@ MAX_ID = 2**31 - 1
 """Inbox ids are INTEGER: larger ids and cursors name nothing (and PostgreSQL refuses them)."""
 
 
+def _moment(moment: datetime | None) -> str | None:
+    return None if moment is None else as_utc(moment).isoformat()
+
+
 def message_view(message: InboxMessage) -> dict[str, object]:
+    """The message as ``InboxItem`` (``api/responses.py``) documents it."""
     return {
         "id": message.id, "partner": message.partner, "dedupe_key": message.dedupe_key,
         "state": message.state, "shipment_id": message.shipment_id, "reason": message.reason,
-        "attempts": message.attempts, "received_at": as_utc(message.received_at).isoformat(),
-        "updated_at": as_utc(message.updated_at).isoformat(), "size": len(message.body),
+        "attempts": message.attempts, "last_outcome": message.last_outcome,
+        "delivered_at": _moment(message.delivered_at), "deliveries": message.deliveries,
+        "replays": message.replays, "replayed_at": _moment(message.replayed_at),
+        "received_at": _moment(message.received_at), "updated_at": _moment(message.updated_at),
+        "size": len(message.body),
     }  # fmt: skip
 
 
@@ -47,10 +56,12 @@ class InboxRoutes:
         return web.json_response({"items": items, "next_after": next_after})
 
     async def replay(self, request: web.Request) -> web.Response:
+        """One delivery attempt now; the message as it left it, and the attempt's outcome."""
         raw = request.match_info["message_id"]
         if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
             return problem(404, "Unknown inbox message", f"no inbox message {raw!r}")
-        state = await self._delivery.replay(int(raw))
-        if state is None:
+        replayed = await self._delivery.replay(int(raw))
+        if replayed is None:
             return problem(404, "Unknown inbox message", f"no inbox message {raw}")
-        return web.json_response({"id": int(raw), "state": state})
+        message, outcome = replayed
+        return web.json_response({**message_view(message), "outcome": outcome})

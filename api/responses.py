@@ -65,7 +65,7 @@ class Timeline(BaseModel):
 class InboxListQuery(BaseModel):
     """The query string of ``GET /v1/inbox``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     state: InboxState | None = None
     after: int = Field(default=0, ge=0, le=2**31 - 1)
@@ -74,16 +74,35 @@ class InboxListQuery(BaseModel):
 
 
 class InboxItem(BaseModel):
+    """A stored partner payload: what became of it, and the history of its deliveries."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     id: int
     partner: str
     dedupe_key: str
     state: InboxState
+    """Its fate. Once ``delivered`` it stays so, whatever a later replay finds."""
     shipment_id: str | None
     reason: str | None
+    """Why the last attempt did not deliver it (``null`` when it did)."""
     attempts: int
+    """Delivery attempts: the first, the redelivery loop's and replays."""
+    last_outcome: InboxState | None
+    """The last attempt's outcome (``null``: stored as it is, never attempted)."""
+    delivered_at: AwareDatetime | None
+    """When an attempt first delivered it."""
+    deliveries: int
+    """How many attempts delivered it."""
+    replays: int
+    """How many times an admin replayed it."""
+    replayed_at: AwareDatetime | None
+    """When an admin last replayed it."""
     received_at: AwareDatetime
     updated_at: AwareDatetime
+    """When the last attempt ended."""
     size: int
+    """The stored body's size in bytes."""
 
 
 class InboxPage(BaseModel):
@@ -94,9 +113,13 @@ class InboxPage(BaseModel):
     """Pass it as ``after`` for the next page; ``null`` on the last page."""
 
 
-class Replayed(BaseModel):
-    id: int
-    state: InboxState
+class Replayed(InboxItem):
+    """The message after the replay (one attempt, counted in ``attempts`` and ``replays``)."""
+
+    outcome: InboxState
+    """What this attempt found: ``delivered``, ``late`` (the shipment has ended), ``dead``,
+    ``ignored``, or ``received`` (not now: the redelivery loop retries it, unless it had been
+    delivered before)."""
 
 
 class WebhookReceipt(BaseModel):
@@ -111,6 +134,8 @@ class WebhookReceipt(BaseModel):
 
 class ReconciliationQuery(BaseModel):
     """The query string of ``GET /v1/reconciliation``."""
+
+    model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=10, ge=1, le=100)
 
@@ -130,7 +155,7 @@ class ReconciliationTriggered(BaseModel):
 class AuditQuery(BaseModel):
     """The query string of ``GET /v1/audit``."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     shipment: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
     """Keep one shipment's entries (a shipment id, e.g. ``shipment-S00001``)."""

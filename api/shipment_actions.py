@@ -10,8 +10,8 @@ Every action maps its failures the same way:
 - the workflow's validator refuses: ``NotAllowedNow`` 409, ``InvalidUpdate`` 422; any other
   failure of the update: 409 with its message;
 - Temporal unreachable, no worker answers within ``update_timeout``, or the workflow cannot
-  take updates right now (its task failed): 503 (the action may still be applied later; read
-  the status before trying again).
+  take updates right now (its task failed): 503 with ``Retry-After`` (``api/unavailable.py``;
+  the action may still be applied later; read the status before trying again).
 """
 
 import asyncio
@@ -32,9 +32,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import TOKEN_KEY
-from api.problems import problem, validation_problem
+from api.problems import bad_idempotency_key, problem, validation_problem
 from api.shipments import ManualEvent
+from api.unavailable import service_unavailable, unavailable
 from canonical.events import EventSource, ShipmentEvent, event_id_for
+from store.idempotency import valid_key
 from workflows.client import ui_link
 from workflows.models import ShipmentStatus
 from workflows.ops import (
@@ -60,9 +62,10 @@ def request_model(model: type[BaseModel]) -> type[BaseModel]:
         if name != "actor"
     }  # fmt: skip
     name = model.__name__.removesuffix("Input") + "Request"
-    return create_model(
-        name, __config__=ConfigDict(extra="forbid"), __doc__=model.__doc__, **fields
+    config = ConfigDict(
+        extra="forbid", json_schema_extra=model.model_config.get("json_schema_extra")
     )
+    return create_model(name, __config__=config, __doc__=model.__doc__, **fields)
 
 
 UPDATES: dict[str, type[BaseModel]] = {
@@ -127,8 +130,8 @@ class ShipmentActions:
         """
         shipment_id = request.match_info["shipment_id"]
         key = request.headers.get("Idempotency-Key")
-        if key is not None and not 1 <= len(key) <= 255:
-            return problem(400, "Bad Idempotency-Key", "a key has 1 to 255 characters")
+        if key is not None and not valid_key(key):
+            return bad_idempotency_key()
         try:
             manual = ManualEvent.model_validate_json(await request.read())
         except ValidationError as err:
@@ -171,9 +174,10 @@ class ShipmentActions:
         except RPCError as err:
             return await self._rpc_problem(handle, err)
         except (TimeoutError, RPCTimeoutOrCancelledError):
-            return problem(503, "Shipment did not answer",
-                           f"no answer from {shipment_id} within {seconds:g} s; the action may "
-                           "still be applied: read its status before trying again")  # fmt: skip
+            return service_unavailable("Shipment did not answer",
+                                       f"no answer from {shipment_id} within {seconds:g} s; the "
+                                       "action may still be applied: read its status before "
+                                       "trying again")  # fmt: skip
         body = status.model_dump(mode="json")
         body.update(status_url=f"/v1/shipments/{shipment_id}",
                     ui_url=ui_link(self._ui_url, self._namespace, shipment_id))  # fmt: skip
@@ -181,12 +185,11 @@ class ShipmentActions:
 
     async def _rpc_problem(self, handle: WorkflowHandle[Any, Any], err: RPCError) -> web.Response:
         shipment_id = handle.id
-        if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return problem(503, "Temporal unavailable", err.message or "Temporal did not answer")
-        if err.status is RPCStatusCode.FAILED_PRECONDITION:  # its workflow task failed: not now
-            return problem(503, "Shipment not ready",
-                           f"{shipment_id} could not take the action now ({err.message}); read "
-                           "its status before trying again")  # fmt: skip
+        not_now = unavailable(err, "Shipment not ready",
+                              f"{shipment_id} could not take the action now; read its status "
+                              "before trying again")  # fmt: skip
+        if not_now is not None:
+            return not_now
         if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             raise err
         try:  # not running: ended, or never existed?
@@ -194,7 +197,9 @@ class ShipmentActions:
         except RPCError as missing:
             if missing.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 return problem(404, "Unknown shipment", f"no shipment {shipment_id}")
-            return problem(503, "Temporal unavailable", missing.message)
+            return service_unavailable(
+                "Temporal unavailable", missing.message or f"could not describe {shipment_id}"
+            )
         if described.status is WorkflowExecutionStatus.RUNNING:
             raise err  # running, yet refused for another reason: a bug, not the caller's
         state = described.status.name.lower() if described.status else "closed"

@@ -4,7 +4,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
 from temporalio.client import (
     Client,
@@ -23,14 +23,24 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import TOKEN_KEY
-from api.problems import PROBLEM_JSON, problem, validation_problem
+from api.problems import PROBLEM_JSON, bad_idempotency_key, problem, validation_problem
+from api.unavailable import service_unavailable, unavailable
+from canonical.codes import Rfc3339
 from canonical.events import (
     EventClassifier,
     EventLocation,
 )
 from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import Stage, shipment_id_for
-from store.idempotency import find_response, keep_response, request_digest
+from store.idempotency import (
+    IdempotencyState,
+    StoredResponse,
+    finish,
+    release,
+    request_digest,
+    reserve,
+    valid_key,
+)
 from workflows.client import ui_link
 from workflows.models import ORDER_REF, SHIPMENT_STATUS, TASK_QUEUE, ShipmentInput, ShipmentStatus
 from workflows.ops import ORDER_REJECTED
@@ -62,35 +72,38 @@ class ShipmentRoutes:
     async def start(self, request: web.Request) -> web.Response:
         """Start the order's shipment; 201 when new, 200 with the same shipment when it exists.
 
-        With an ``Idempotency-Key``: a repeat with the same body gets the first response again
-        (``Idempotent-Replayed: true``); the same key with another body is refused (422).
+        With an ``Idempotency-Key`` the key is reserved before anything starts
+        (``store/idempotency.py``): while its first request runs, a repeat is 409 (with
+        ``Retry-After``); once answered, a repeat with the same body gets that answer again
+        (``Idempotent-Replayed: true``) and another body is 422. An answer in 5xx, a crash or a
+        cancellation frees the key, so a retry may run.
         """
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return await self._start(request)
-        if not 1 <= len(key) <= 255:
-            return problem(400, "Bad Idempotency-Key", "a key has 1 to 255 characters")
+        if not valid_key(key):
+            return bad_idempotency_key()
         scope = request[TOKEN_KEY].id
         digest = request_digest(request.method, request.path, await request.read())
-        stored = await asyncio.to_thread(find_response, self._store, scope, key)
-        if stored is None:
+        record, mine = await asyncio.to_thread(
+            reserve, self._store, scope=scope, key=key, request_sha256=digest
+        )
+        if not mine:
+            return _repeat(record, key, digest)
+        assert record is not None
+        try:
             response = await self._start(request)
-            if response.status >= 500:
-                return response  # not kept: a retry may succeed
-            assert response.text is not None
-            stored = await asyncio.to_thread(
-                keep_response, self._store, scope=scope, key=key, request_sha256=digest,
-                status=response.status, body=response.text,
-            )  # fmt: skip
-            if stored.request_sha256 == digest and stored.body == response.text:
-                return response
-        if stored.request_sha256 != digest:
-            return problem(422, "Idempotency-Key reused",
-                           f"key {key!r} was first used with another request")  # fmt: skip
-        replay = web.Response(status=stored.status, text=stored.body,
-                              content_type=_content_type(stored.status))  # fmt: skip
-        replay.headers["Idempotent-Replayed"] = "true"
-        return replay
+        except BaseException:  # a crash or a cancellation (the request time limit)
+            await asyncio.shield(asyncio.to_thread(release, self._store, record))
+            raise
+        if response.status >= 500:
+            await asyncio.to_thread(release, self._store, record)  # a retry may succeed
+            return response
+        assert response.text is not None
+        await asyncio.to_thread(
+            finish, self._store, record, status=response.status, body=response.text
+        )
+        return response
 
     async def _start(self, request: web.Request) -> web.Response:
         """Update-with-start: the order is read and confirmed before the answer.
@@ -142,15 +155,18 @@ class ShipmentRoutes:
                 return problem(422, "Order rejected", found.rejection or "the order cannot ship")
             status, code = found, 200
         except WorkflowUpdateRPCTimeoutOrCancelledError:
-            return problem(503, "Shipment not accepted yet",
-                           "the order is still being read and confirmed; retry with the same "
-                           "Idempotency-Key, or read GET /v1/shipments/{id}")  # fmt: skip
+            return service_unavailable(
+                "Shipment not accepted yet",
+                "the order is still being read and confirmed; retry with the same "
+                "Idempotency-Key, or read GET /v1/shipments/{id}",
+            )
         except RPCError as err:
-            if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
-                return problem(503, "Shipment not accepted yet",
-                               "Temporal or the worker did not answer in time; retry with the "
-                               "same Idempotency-Key")  # fmt: skip
-            raise
+            not_now = unavailable(err, "Shipment not accepted yet",
+                                  "Temporal or the worker did not answer in time; retry with the "
+                                  "same Idempotency-Key")  # fmt: skip
+            if not_now is None:
+                raise
+            return not_now
         body = {**status.model_dump(mode="json"), **self._links(shipment_id)}
         return web.json_response(
             body, status=code, headers={"Location": f"/v1/shipments/{shipment_id}"}
@@ -164,9 +180,11 @@ class ShipmentRoutes:
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
                 return problem(404, "Unknown shipment", f"no shipment {shipment_id}")
-            if err.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE):
-                return problem(503, "Shipment status unavailable", "no worker answered in time")
-            raise
+            not_now = unavailable(err, "Shipment status unavailable",
+                                  f"no worker answered for {shipment_id} now")  # fmt: skip
+            if not_now is None:
+                raise
+            return not_now
         except WorkflowQueryFailedError as err:
             return problem(502, "Shipment status failed", str(err))
 
@@ -192,13 +210,34 @@ def _content_type(status: int) -> str:
     return "application/json" if status < 400 else PROBLEM_JSON
 
 
+IN_FLIGHT_RETRY_S = 1
+"""``Retry-After`` of the 409 answered while a key's first request runs."""
+
+
+def _repeat(record: StoredResponse | None, key: str, digest: str) -> web.Response:
+    """The answer to a request whose key another request reserved first."""
+    if record is None or record.state == IdempotencyState.IN_FLIGHT:
+        busy = problem(409, "Idempotency-Key in use",
+                       f"a request with key {key!r} is still running; retry later")  # fmt: skip
+        busy.headers["Retry-After"] = str(IN_FLIGHT_RETRY_S)
+        return busy
+    if record.request_sha256 != digest:
+        return problem(422, "Idempotency-Key reused",
+                       f"key {key!r} was first used with another request")  # fmt: skip
+    assert record.status is not None and record.body is not None
+    replay = web.Response(status=record.status, text=record.body,
+                          content_type=_content_type(record.status))  # fmt: skip
+    replay.headers["Idempotent-Replayed"] = "true"
+    return replay
+
+
 class ManualEvent(BaseModel):
     """What ops may record by hand: a milestone, when, and why."""
 
     model_config = ConfigDict(extra="forbid")
 
     milestone: Milestone
-    occurred_at: AwareDatetime | None = None
+    occurred_at: Rfc3339 | None = None
     classifier: EventClassifier = EventClassifier.ACTUAL
     reason: str = Field(min_length=1, max_length=500)
     location: EventLocation | None = None

@@ -1,4 +1,4 @@
-"""The periodic gauges: shipments per ``ShipmentStatus`` and the inbox's dead letters.
+"""The periodic gauges: shipments per ``ShipmentStatus``, the inbox's dead and late letters.
 
 Counts come from Temporal visibility (one ``count_workflows`` per stage, which every
 visibility store supports) and from our store. A failed round leaves the previous values and
@@ -8,23 +8,19 @@ is retried at the next one; the loop never ends on an error.
 import asyncio
 import logging
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 from temporalio.client import Client
 
 from canonical.shipment import Stage
-from observability.metrics import set_dead_letters, set_shipments
-from store.inbox import InboxMessage, InboxState
+from observability.metrics import set_dead_letters, set_late_letters, set_shipments
+from store.inbox import InboxState, count_messages
 from workflows.models import SHIPMENT_STATUS
 
 log = logging.getLogger("borderflow.metrics")
 
 
 def count_dead_letters(store: Engine) -> int:
-    with Session(store) as session:
-        query = select(func.count()).select_from(InboxMessage)
-        return int(session.exec(query.where(InboxMessage.state == InboxState.DEAD)).one())
+    return count_messages(store, InboxState.DEAD)
 
 
 async def count_shipments(client: Client) -> dict[str, int]:
@@ -40,9 +36,10 @@ async def count_shipments(client: Client) -> dict[str, int]:
 
 
 async def refresh_gauges(client: Client, store: Engine) -> None:
-    """One round: both gauges set from fresh counts."""
+    """One round: every gauge set from fresh counts."""
     set_shipments(await count_shipments(client))
     set_dead_letters(await asyncio.to_thread(count_dead_letters, store))
+    set_late_letters(await asyncio.to_thread(count_messages, store, InboxState.LATE))
 
 
 async def run_gauges(client: Client, store: Engine, *, every_s: float = 15.0) -> None:

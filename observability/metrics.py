@@ -18,6 +18,8 @@ API (what partners and ops send):
 - ``borderflow_shipments{status}`` (gauge): shipments per ``ShipmentStatus``, counted
   periodically in Temporal visibility (:mod:`observability.gauges`);
 - ``borderflow_inbox_dead_letters`` (gauge): dead letters in the inbox, counted periodically;
+- ``borderflow_inbox_late_letters`` (gauge): webhooks kept ``late`` (they arrived after their
+  shipment had ended), counted with the dead letters;
 - ``borderflow_http_requests_total{route,status}``: every request; ``route`` is the route
   template (``/v1/shipments/{shipment_id}``), ``unmatched`` for paths no route serves.
 
@@ -64,6 +66,10 @@ UNMAPPED_CODES = Counter(
 )
 SHIPMENTS = Gauge("borderflow_shipments", "Shipments by ShipmentStatus (stage).", ["status"])
 INBOX_DEAD_LETTERS = Gauge("borderflow_inbox_dead_letters", "Dead letters in the webhook inbox.")
+INBOX_LATE_LETTERS = Gauge(
+    "borderflow_inbox_late_letters",
+    "Webhooks in the inbox that arrived after their shipment had ended (state late).",
+)
 HTTP_REQUESTS = Counter(
     "borderflow_http_requests_total",
     "API requests, by route template and response status.",
@@ -109,6 +115,10 @@ def set_shipments(counts: Mapping[str, int]) -> None:
 
 def set_dead_letters(count: int) -> None:
     INBOX_DEAD_LETTERS.set(count)
+
+
+def set_late_letters(count: int) -> None:
+    INBOX_LATE_LETTERS.set(count)
 
 
 def exposition() -> bytes:

@@ -6,7 +6,12 @@ Guarantees:
 - ``(partner, dedupe_key)`` is unique: a redelivered payload is recognised and not signalled
   twice;
 - a payload that cannot be delivered (unknown shipment, normalization failure) is kept as a
-  dead letter with its reason, and can be replayed.
+  dead letter with its reason, and can be replayed; one that arrives after its shipment ended
+  is kept as ``late`` (never retried);
+- every attempt is counted and its outcome kept (``last_outcome``, ``reason``); a delivery is
+  never taken back: once delivered, a message stays ``delivered`` (``delivered_at``,
+  ``deliveries``) whatever a later attempt (an admin's replay) finds, so it never goes back
+  to the redelivery loop. Replays are counted (``replays``, ``replayed_at``).
 """
 
 import json
@@ -14,7 +19,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlalchemy import Column, LargeBinary, UniqueConstraint, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -31,6 +36,8 @@ class InboxState(StrEnum):
     """The payload carried no shipment event."""
     DEAD = "dead"
     """Could not be delivered; ``reason`` says why. Replayable."""
+    LATE = "late"
+    """Arrived after its shipment had ended: kept, not retried, not dead. Replayable."""
 
 
 class InboxMessage(SQLModel, table=True):
@@ -48,7 +55,18 @@ class InboxMessage(SQLModel, table=True):
     state: str = Field(max_length=16, index=True)
     shipment_id: str | None = Field(default=None, max_length=128)
     reason: str | None = None
+    """Why the last attempt did not deliver it (``None`` when it did)."""
     attempts: int = 0
+    """Delivery attempts: the first, the redelivery loop's and replays."""
+    last_outcome: str | None = Field(default=None, max_length=16)
+    """The last attempt's outcome (an :class:`InboxState`); ``None`` before any attempt."""
+    delivered_at: datetime | None = None
+    """When an attempt first delivered it."""
+    deliveries: int = 0
+    """How many attempts delivered it (a replay of a delivered message delivers it again)."""
+    replays: int = 0
+    replayed_at: datetime | None = None
+    """When an admin last replayed it."""
 
 
 def _now() -> datetime:
@@ -71,6 +89,7 @@ def store_message(
     message = InboxMessage(
         partner=partner, dedupe_key=dedupe_key, received_at=now, updated_at=now,
         headers=json.dumps(kept, sort_keys=True), body=body, state=state, reason=reason,
+        last_outcome=None if state is InboxState.RECEIVED else state,
     )  # fmt: skip
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -97,26 +116,38 @@ def get_message(engine: Engine, message_id: int) -> InboxMessage | None:
         return session.get(InboxMessage, message_id)
 
 
-def mark(
+def record_attempt(
     engine: Engine,
     message_id: int,
-    state: InboxState,
+    outcome: InboxState,
     *,
     shipment_id: str | None = None,
     reason: str | None = None,
-) -> None:
-    """Record a delivery attempt's outcome."""
-    with Session(engine) as session:
-        message = session.get(InboxMessage, message_id)
+    replay: bool = False,
+) -> InboxMessage:
+    """Record one delivery attempt's outcome (``replay``: an admin's); returns the message.
+
+    The state becomes the outcome, except that a delivered message stays delivered."""
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(InboxMessage, message_id, with_for_update=True)
         if message is None:
             raise KeyError(message_id)
-        message.state = state
+        now = _now()
+        if outcome is InboxState.DELIVERED:
+            message.deliveries += 1
+            message.delivered_at = message.delivered_at or now
+        message.state = InboxState.DELIVERED if message.delivered_at else outcome
+        message.last_outcome = outcome
         message.shipment_id = shipment_id or message.shipment_id
         message.reason = reason
         message.attempts += 1
-        message.updated_at = _now()
+        message.updated_at = now
+        if replay:
+            message.replays += 1
+            message.replayed_at = now
         session.add(message)
         session.commit()
+        return message
 
 
 def list_messages(
@@ -128,6 +159,13 @@ def list_messages(
         if state is not None:
             query = query.where(InboxMessage.state == state)
         return list(session.exec(query.order_by(col(InboxMessage.id)).limit(limit)))
+
+
+def count_messages(engine: Engine, state: InboxState) -> int:
+    """How many messages are in ``state`` (the dead- and late-letter gauges)."""
+    with Session(engine) as session:
+        query = select(func.count()).select_from(InboxMessage)
+        return int(session.exec(query.where(InboxMessage.state == state)).one())
 
 
 def due_for_delivery(engine: Engine, *, older_than: timedelta, limit: int = 100) -> list[int]:
@@ -146,7 +184,8 @@ def due_for_delivery(engine: Engine, *, older_than: timedelta, limit: int = 100)
 
 def purge_delivered(engine: Engine, *, older_than: timedelta) -> int:
     """Forget delivered and ignored messages older than ``older_than`` (retention; keep ≥ 4 d
-    so that late redeliveries are still recognised as duplicates). Dead letters are kept."""
+    so that late redeliveries are still recognised as duplicates). Dead and late letters are
+    kept."""
     cutoff = _now() - older_than
     with Session(engine) as session:
         old = session.exec(

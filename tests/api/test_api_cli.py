@@ -130,7 +130,10 @@ async def test_inbox_list_and_replay(api: LiveApi, temporal: Client, tmp_path: P
     assert row.split()[:5] == [str(inbox_id), "easypost", "dead", "-", "1"]
     assert row.endswith(f"linked to dhl ({handle.id})")
     replayed = await borderflow(api, "inbox", "replay", str(inbox_id), "--json", home=tmp_path)
-    assert json.loads(replayed.stdout) == {"id": inbox_id, "state": "dead"}
+    answer = json.loads(replayed.stdout)  # the message after one more attempt, and its outcome
+    assert {k: answer[k] for k in ("id", "state", "outcome", "attempts", "replays")} == {
+        "id": inbox_id, "state": "dead", "outcome": "dead", "attempts": 2, "replays": 1,
+    }  # fmt: skip
     one_line_error(await borderflow(api, "inbox", "replay", "999999", home=tmp_path), "404")
     forbidden = await borderflow(api, "inbox", "list", role=Role.OPS, home=tmp_path)
     one_line_error(forbidden, "403 Forbidden", "the ops role may not GET /v1/inbox")

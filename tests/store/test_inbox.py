@@ -11,8 +11,8 @@ from store.inbox import (
     due_for_delivery,
     get_message,
     list_messages,
-    mark,
     purge_delivered,
+    record_attempt,
     store_message,
 )
 
@@ -42,8 +42,8 @@ def test_delivery_outcomes_are_recorded_and_listed_by_state(engine: Engine) -> N
                             body=b"{}")[0] for _ in range(3)]  # fmt: skip
     ids = [m.id for m in stored]
     assert None not in ids
-    mark(engine, ids[0], InboxState.DELIVERED, shipment_id="shipment-S1")  # type: ignore[arg-type]
-    mark(engine, ids[1], InboxState.DEAD, reason="no shipment matches")  # type: ignore[arg-type]
+    record_attempt(engine, ids[0], InboxState.DELIVERED, shipment_id="shipment-S1")  # type: ignore[arg-type]
+    record_attempt(engine, ids[1], InboxState.DEAD, reason="no shipment matches")  # type: ignore[arg-type]
     dead = get_message(engine, ids[1])  # type: ignore[arg-type]
     assert dead and dead.reason == "no shipment matches" and dead.attempts == 1
     listed = list_messages(engine, state=InboxState.DEAD, after_id=min(ids) - 1)  # type: ignore[type-var]
@@ -62,7 +62,7 @@ def test_only_stale_received_messages_are_due_and_retention_spares_dead_letters(
     assert message.id in due_for_delivery(engine, older_than=timedelta(seconds=-1))
     assert dead.id not in due_for_delivery(engine, older_than=timedelta(seconds=-1))
 
-    mark(engine, message.id, InboxState.DELIVERED)  # type: ignore[arg-type]
+    record_attempt(engine, message.id, InboxState.DELIVERED)  # type: ignore[arg-type]
     with Session(engine) as session:  # age both messages by ten days
         for stored in (session.get(InboxMessage, message.id), session.get(InboxMessage, dead.id)):
             assert stored is not None

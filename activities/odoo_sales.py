@@ -136,7 +136,10 @@ class OdooSales:
             "packages": input.packages,
             "carrier": input.carrier,
             "service_level": input.service_level,
-            "references": {"sale_order_id": order["id"]},
+            "references": {
+                "sale_order_id": order["id"],
+                "customer_id": many2one_id(order["partner_id"]),
+            },
         }
         order_data = {
             "erp_reference": input.order_ref,

@@ -36,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
     from canonical.shipment import References, Stage, shipment_id_for
     from workflows.legacy import MilestoneEventV1
     from workflows.models import (
-        CUSTOMER,
         AcceptedShipment,
         CustomsState,
         ShipmentInput,
@@ -254,7 +253,6 @@ class ShipmentWorkflow(ShipmentStages):
             self._shipment = self._shipment.model_copy(
                 update={"consignee": input.consignee, "destination": input.consignee.address}
             )
-            workflow.upsert_search_attributes([CUSTOMER.value_set(input.consignee.name)])
             changed.append(f"consignee {input.consignee.name}")
         if input.service_level is not None and self._shipment is not None:
             self._shipment = self._shipment.model_copy(

@@ -147,7 +147,8 @@ class ShipmentStages(ShipmentBase):
             raise
         self._accepted = accepted
         shipment = self._shipment = accepted.shipment
-        self._refer(sale_order_id=accepted.sale_order_id, picking_id=accepted.picking_id)
+        self._refer(sale_order_id=accepted.sale_order_id, picking_id=accepted.picking_id,
+                    customer_id=shipment.references.customer_id)  # fmt: skip
         request = PolicyInput(
             shipment_id=self._shipment_id, service_level=shipment.service_level.value,
             lane=shipment.lane, carrier=shipment.carrier,
@@ -161,9 +162,10 @@ class ShipmentStages(ShipmentBase):
         self._sla.start("book", now, now + policy.sla.book)
         self._sla.start("delivery", now, promised)
         self._sla_version += 1
+        customer = shipment.references.customer_id
         workflow.upsert_search_attributes([
-            LANE.value_set(shipment.lane), CUSTOMER.value_set(shipment.consignee.name),
-            CARRIER.value_set(shipment.carrier),
+            LANE.value_set(shipment.lane), CARRIER.value_set(shipment.carrier),
+            *([CUSTOMER.value_set(str(customer))] if customer is not None else []),
         ])  # fmt: skip
         return True
 

@@ -59,6 +59,8 @@ async def test_accept_builds_the_shipment_from_odoo_and_confirms_once(partners: 
     assert shipment.order_ref == order_ref
     assert shipment.shipper.address.country == "DE"
     assert shipment.consignee.address.country == "US"
+    # the ordering customer's Odoo id: what the `Customer` search attribute shows (no name)
+    assert shipment.references.customer_id == CUSTOMER
     assert shipment.incoterm is Incoterm.CIP
     (line,) = shipment.commodities
     assert (line.hs6, line.origin_country, line.unit) == ("847130", "CN", "C62")

@@ -15,20 +15,22 @@ import pytest
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from odoo_rpc import execute_kw
-from running_platform import BORDERFLOW, Platform
+from running_platform import BORDERFLOW, Platform, child_running
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 SHIPMENT = "shipment-S00001"
 ORDER_REF = b"S00001"
+WEBHOOK_SECRET = "easypost-secret-from-the-environment"
+ENVIRONMENT = {"BORDERFLOW_ENCRYPTION": "1", "BORDERFLOW_EASYPOST_WEBHOOK_SECRET": WEBHOOK_SECRET}
 
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     running = Platform(
         tmp_path_factory.mktemp("encrypted") / ".data", demo_shipments=1,
-        ports=Platform.free_ports(), extra_env={"BORDERFLOW_ENCRYPTION": "1"},
+        ports=Platform.free_ports(), extra_env=ENVIRONMENT,
     )  # fmt: skip
     try:
         running.wait_for("running:", timeout_s=150)
@@ -66,9 +68,9 @@ def raw_history(platform: Platform) -> list[HistoryEvent]:
     return asyncio.run(fetch())
 
 
-def consignee_street(platform: Platform) -> bytes:
-    """The delivery address's street: personal data that only payloads carry (the consignee's
-    *name* is also a search attribute, ``Customer``, which the server indexes in clear)."""
+def consignee(platform: Platform) -> dict:
+    """The delivery partner as Odoo has it: personal data that only payloads may carry (the
+    ``Customer`` search attribute is the ordering partner's id, never a name)."""
     password = platform.local_env()["BORDERFLOW_ODOO_PASSWORD"]
     (order,) = execute_kw(
         platform.odoo_url, password, "sale.order", "search_read",
@@ -76,9 +78,9 @@ def consignee_street(platform: Platform) -> bytes:
     )  # fmt: skip
     (partner,) = execute_kw(
         platform.odoo_url, password, "res.partner", "read",
-        [[order["partner_shipping_id"][0]]], {"fields": ["street"]},
+        [[order["partner_shipping_id"][0]]], {"fields": ["street", "name", "email", "phone"]},
     )  # fmt: skip
-    return str(partner["street"]).encode()
+    return dict(partner)
 
 
 def as_json(payloads: list[Payload]) -> dict:
@@ -109,9 +111,14 @@ def test_history_holds_no_readable_payload(platform: Platform) -> None:
     assert {p.metadata["encryption-key-id"] for _, p in data} == {b"local1"}
     assert not [path for path, p in data if ORDER_REF in p.SerializeToString()]
 
-    # The consignee's street, which only payloads carry, is nowhere in the raw history bytes...
-    street = consignee_street(platform)
+    # The consignee's name, street, email and phone, which only payloads carry, are nowhere in
+    # the raw history bytes (search attributes and user metadata included)...
+    party = consignee(platform)
+    street = str(party["street"]).encode()
     assert len(street) > 3 and street not in raw
+    for field in ("name", "email", "phone"):
+        if party[field]:
+            assert str(party[field]).encode() not in raw, field
     assert base64.b64decode(keys.split(":", 1)[1]) not in raw
     # ...while the codec server, given a token, gives it back in clear.
     token = platform.local_env()["BORDERFLOW_API_TOKEN"]
@@ -127,29 +134,59 @@ def test_history_holds_no_readable_payload(platform: Platform) -> None:
     assert refused.status_code == 401
 
 
-def test_the_local_ui_is_pointed_at_the_codec_server_and_can_decode(platform: Platform) -> None:
-    ui_port = platform.ports["temporal_ui"]
+def test_the_local_ui_is_pointed_at_the_codec_server_and_decodes_once_signed_in(
+    platform: Platform,
+) -> None:
+    ui_port, codec_port = platform.ports["temporal_ui"], platform.ports["codec"]
+    token = platform.local_env()["BORDERFLOW_CODEC_UI_TOKEN"]
+    # The dev server shows its UI codec endpoint to anyone who can reach the UI, and its argv
+    # to every local user: neither holds a token.
     settings = httpx.get(f"http://127.0.0.1:{ui_port}/api/v1/settings", timeout=10).json()
     endpoint = settings["Codec"]["Endpoint"]
-    assert endpoint.startswith(f"http://127.0.0.1:{platform.ports['codec']}/t/bf_")
-    # What the UI's browser code does: a preflight, then POST {endpoint}/decode with no
-    # Authorization header; the token rides in the endpoint's path.
+    assert endpoint == f"http://localhost:{codec_port}"
+    temporal = child_running(platform.process.pid, "start-dev")
+    argv = Path(f"/proc/{temporal}/cmdline").read_bytes()
+    assert b"--ui-codec-endpoint" in argv and b"bf_" not in argv
+    assert token.split(".", 1)[1].encode() not in argv
+    # The UI's token is a codec token: the API refuses it everywhere, even a read.
+    api = httpx.get(f"{platform.api_url}/v1/shipments", timeout=10,
+                    headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert api.status_code == 403, api.text
+    # What a browser does: sign in on the codec server's page (its own origin), then the UI
+    # (its "include cross-origin credentials" setting) decodes with the cookie.
     origin = f"http://localhost:{ui_port}"
-    preflight = httpx.options(
-        f"{endpoint}/decode", timeout=10,
-        headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,x-namespace"},
-    )  # fmt: skip
-    assert preflight.status_code == 204
-    assert preflight.headers["Access-Control-Allow-Origin"] == origin
     [started, *_] = raw_history(platform)
     payload = started.workflow_execution_started_event_attributes.input.payloads[0]
-    reply = httpx.post(
-        f"{endpoint}/decode", json=as_json([payload]), timeout=10,
-        headers={"Origin": origin, "X-Namespace": "default"},
-    )  # fmt: skip
-    assert reply.status_code == 200 and reply.headers["Access-Control-Allow-Origin"] == origin
-    assert ORDER_REF in decoded_data(reply.json())
+    codec = f"http://127.0.0.1:{codec_port}"
+    with httpx.Client(base_url=codec, timeout=10) as browser:
+        before = browser.post("/decode", json=as_json([payload]), headers={"Origin": origin})
+        assert before.status_code == 401
+        # the form of the codec server's own /login page posts with its own origin
+        login = browser.post("/login", data={"token": token}, headers={"Origin": codec})
+        assert login.status_code == 200, login.text
+        preflight = browser.options(
+            "/decode",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST",
+                     "Access-Control-Request-Headers": "content-type,x-namespace"},
+        )  # fmt: skip
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Credentials"] == "true"
+        reply = browser.post("/decode", json=as_json([payload]),
+                             headers={"Origin": origin, "X-Namespace": "default"})  # fmt: skip
+        assert reply.status_code == 200 and reply.headers["Access-Control-Allow-Origin"] == origin
+        assert ORDER_REF in decoded_data(reply.json())
+        encode = browser.post("/encode", json=as_json([payload]), headers={"Origin": origin})
+        assert encode.status_code == 403  # a codec token only decodes
+
+
+def test_a_secret_set_in_the_environment_wins_over_local_env(platform: Platform) -> None:
+    kept = platform.local_env()["BORDERFLOW_EASYPOST_WEBHOOK_SECRET"]
+    assert kept and kept != WEBHOOK_SECRET  # local.env keeps its own, never the environment's
+    for child in ("-m api", "-m simulators"):
+        pid = child_running(platform.process.pid, child)
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        secret = f"BORDERFLOW_EASYPOST_WEBHOOK_SECRET={WEBHOOK_SECRET}".encode()
+        assert secret in environ, child
 
 
 def test_the_temporal_cli_decodes_through_the_codec_server(platform: Platform) -> None:

@@ -18,7 +18,7 @@ from api.inbox_delivery import InboxDelivery
 from api.inbox_routes import InboxRoutes
 from api.limits import (
     RateLimiter,
-    client_limit_middleware,
+    client_limits,
     rate_limit_middleware,
     timeout_middleware,
 )
@@ -71,19 +71,11 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
     limits = rate_limit_middleware(
         RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
     )
-    addresses = settings.client_limit_max_addresses
-    clients = client_limit_middleware(
-        RateLimiter(settings.client_rate_limit_per_s, settings.client_rate_limit_burst,
-                    max_keys=addresses),
-        RateLimiter(settings.client_failure_limit_per_s, settings.client_failure_limit_burst,
-                    max_keys=addresses),
-        settings.trusted_proxies,
-    )  # fmt: skip
     app = web.Application(
         middlewares=[
             observability_middleware(store),
             problem_middleware,
-            clients,  # per client address, before authentication (api/limits.py)
+            client_limits(settings),  # per client address, before authentication
             timeout_middleware(settings.request_timeout_s),
             auth_middleware(store),
             limits,

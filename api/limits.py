@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp import web
+from pydantic import Field, IPvAnyNetwork
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.auth import PUBLIC, TOKEN_KEY
 from api.problems import problem
@@ -145,12 +147,13 @@ def client_address(request: web.Request, trusted_proxies: Sequence[Network]) -> 
 
 
 def client_limit_middleware(
-    every: RateLimiter, failures: RateLimiter, trusted_proxies: Sequence[Network]
-) -> Any:
+    every: RateLimiter, failures: RateLimiter, trusted_proxies: Sequence[Network],
+    open_routes: frozenset[str] = UNAUTHENTICATED,
+) -> Any:  # fmt: skip
     """Counts every request per client address, and its failed authentications, before any
     authentication (so it goes before ``auth_middleware``).
 
-    An address out of ``failures`` is refused every route but :data:`UNAUTHENTICATED` (its
+    An address out of ``failures`` is refused every route but ``open_routes`` (its
     next request would look a token up, or check a signature, again); an address over
     ``every`` is refused everything. A response 401 (from the token check or the webhook
     signature check) counts one failure.
@@ -161,7 +164,7 @@ def client_limit_middleware(
         client = client_address(request, trusted_proxies)
         route = request.match_info.route.resource
         authenticated = request.match_info.http_exception is None and (
-            route is None or route.canonical not in UNAUTHENTICATED
+            route is None or route.canonical not in open_routes
         )
         wait_s = failures.would_wait(client) if authenticated else 0.0
         if wait_s > 0:
@@ -175,6 +178,41 @@ def client_limit_middleware(
         return response
 
     return limit
+
+
+class ClientLimitSettings(BaseSettings):
+    """The per-client-address limits, before authentication (a base of the API's and the codec
+    server's settings: both look tokens up in the store)."""
+
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
+
+    client_rate_limit_per_s: float = Field(default=500.0, gt=0)
+    """Requests per second per client address, every request, counted before authentication
+    (generous: above what one process serves, so that one address cannot take all of it)."""
+    client_rate_limit_burst: int = Field(default=1000, ge=1)
+    client_failure_limit_per_s: float = Field(default=5.0, gt=0)
+    """Failed authentications (401: bad token, bad webhook signature) per second per client
+    address; an address out of them is answered 429 before any token lookup."""
+    client_failure_limit_burst: int = Field(default=100, ge=1)
+    client_limit_max_addresses: int = Field(default=100_000, ge=1)
+    """Client addresses whose buckets are kept (per limit; least recently used forgotten)."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks, JSON list) whose ``X-Forwarded-For`` names the
+    client; empty: the header is ignored and the peer address is the client."""
+
+
+def client_limits(
+    settings: ClientLimitSettings, open_routes: frozenset[str] = UNAUTHENTICATED
+) -> Any:
+    """:func:`client_limit_middleware` with the limits ``settings`` name."""
+    addresses = settings.client_limit_max_addresses
+    return client_limit_middleware(
+        RateLimiter(settings.client_rate_limit_per_s, settings.client_rate_limit_burst,
+                    max_keys=addresses),
+        RateLimiter(settings.client_failure_limit_per_s, settings.client_failure_limit_burst,
+                    max_keys=addresses),
+        settings.trusted_proxies, open_routes,
+    )  # fmt: skip
 
 
 def rate_limit_middleware(tokens: RateLimiter) -> Any:

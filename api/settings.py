@@ -2,14 +2,16 @@
 
 from typing import Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from api.limits import ClientLimitSettings
 from workers.serving import HttpServing
 
 
-class ApiSettings(HttpServing):
-    """The connection limits (``http_*``) are :class:`workers.serving.HttpServing`'s."""
+class ApiSettings(HttpServing, ClientLimitSettings):
+    """The connection limits (``http_*``) are :class:`workers.serving.HttpServing`'s, the
+    per-client-address ones (``client_*``, ``trusted_proxies``) :class:`ClientLimitSettings`'."""
 
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
@@ -40,19 +42,6 @@ class ApiSettings(HttpServing):
     webhook_rate_limit_per_s: float = Field(default=50.0, gt=0)
     """Webhooks per second per partner."""
     webhook_rate_limit_burst: int = Field(default=200, ge=1)
-    client_rate_limit_per_s: float = Field(default=500.0, gt=0)
-    """Requests per second per client address, every request, counted before authentication
-    (generous: above what one process serves, so that one address cannot take all of it)."""
-    client_rate_limit_burst: int = Field(default=1000, ge=1)
-    client_failure_limit_per_s: float = Field(default=5.0, gt=0)
-    """Failed authentications (401: bad token, bad webhook signature) per second per client
-    address; an address out of them is answered 429 before any token lookup."""
-    client_failure_limit_burst: int = Field(default=100, ge=1)
-    client_limit_max_addresses: int = Field(default=100_000, ge=1)
-    """Client addresses whose buckets are kept (per limit; least recently used forgotten)."""
-    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
-    """Reverse proxies (addresses or networks, JSON list) whose ``X-Forwarded-For`` names the
-    client; empty: the header is ignored and the peer address is the client."""
     request_timeout_s: float = Field(default=60.0, gt=0)
     """A request still running after this long is answered 504."""
     update_timeout_s: float = Field(default=30.0, gt=0)

@@ -27,9 +27,11 @@ from typing import Any
 
 from aiohttp import web
 from google.protobuf import json_format
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from temporalio.api.common.v1 import Payloads
 
+from api.limits import ClientLimitSettings, client_limits, timeout_middleware
 from api.problems import problem, problem_middleware
 from canonical.json_depth import MAX_JSON_DEPTH, too_deep
 from store.db import make_engine
@@ -46,11 +48,14 @@ from workers.lifetime import serve_until_terminated
 from workers.serving import HttpServing
 
 SESSION_S = 8 * 3600
+OPEN_ROUTES = frozenset({"/healthz"})
+"""Routes that authenticate nobody: an address out of its failure budget still reaches them."""
 
 
-class CodecServerSettings(EncryptionSettings, HttpServing):
+class CodecServerSettings(EncryptionSettings, HttpServing, ClientLimitSettings):
     """Settings of the codec server (environment variables prefixed ``BORDERFLOW_``); the
-    connection limits (``http_*``) are :class:`HttpServing`'s."""
+    connection limits (``http_*``) are :class:`HttpServing`'s, the per-client-address ones
+    (``client_*``, ``trusted_proxies``) :class:`ClientLimitSettings`'."""
 
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
 
@@ -65,6 +70,8 @@ class CodecServerSettings(EncryptionSettings, HttpServing):
     """Login cookie ``Secure; SameSite=None`` (HTTPS, any UI origin); ``False``: ``Lax`` over
     plain HTTP, which a browser sends only to a UI on the same site (e.g. localhost)."""
     codec_max_body_bytes: int = 16 * 1024 * 1024
+    codec_request_timeout_s: float = Field(default=30.0, gt=0)
+    """A request (its body included) still running after this long is answered 504."""
     database_url: str = "sqlite:///.data/borderflow.db"
     """The store holding the API tokens."""
 
@@ -158,7 +165,12 @@ def create_codec_app(settings: CodecServerSettings, codec: EncryptionCodec) -> w
         path_token=settings.codec_allow_path_token,
     )  # fmt: skip
     app = web.Application(
-        middlewares=[auth.middleware(), problem_middleware],
+        middlewares=[
+            auth.middleware(),
+            problem_middleware,
+            client_limits(settings, OPEN_ROUTES),  # per client address, before any token lookup
+            timeout_middleware(settings.codec_request_timeout_s),  # slow bodies too
+        ],
         client_max_size=settings.codec_max_body_bytes,
     )
     CodecRoutes(codec, auth, settings.codec_cookie_secure).add_to(app)

@@ -52,7 +52,7 @@ class Stack:
         self._env: WorkflowEnvironment = self.run(self._start_temporal(temporal_cli))
         self.address: str = self._env.client.service_client.config.target_host
         self._workers: dict[str, tuple[Worker, asyncio.Task[None]]] = {}
-        self._runners: list[web.AppRunner] = []
+        self._runners: dict[int, web.AppRunner] = {}
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout_s: float = 120) -> T:
         """Run ``coroutine`` on the stack's loop and wait for its result."""
@@ -88,6 +88,12 @@ class Stack:
     def serve_api(self, database_url: str, **overrides: Any) -> LiveApi:
         """The real API app on a free port, against this dev server and ``database_url``."""
         port = free_port()
+        # The Prometheus registry is one per process: every API app served here would keep
+        # setting the same shipment and inbox gauges from this stack's Temporal until the
+        # session ends, over the values other tests' apps set (tests/observability reads
+        # them). So the gauges are counted once, at start, unless a test asks for more, and
+        # such a test stops its app when it is done (:meth:`stop_api`).
+        overrides.setdefault("metrics_refresh_s", 86_400.0)
         settings = ApiSettings(
             _env_file=None,  # type: ignore[call-arg]
             api_port=port, temporal_address=self.address, database_url=database_url,
@@ -101,10 +107,14 @@ class Stack:
             runner = web.AppRunner(create_app(settings, client, store), access_log=None)
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", port).start()
-            self._runners.append(runner)
+            self._runners[port] = runner
 
         self.run(serve())
         return LiveApi(url=f"http://127.0.0.1:{port}", settings=settings, store=store)
+
+    def stop_api(self, api: LiveApi) -> None:
+        """Stop serving ``api`` (its background loops end with it)."""
+        self.run(self._runners.pop(api.settings.api_port).cleanup())
 
     async def client(self) -> Client:
         """A client of the dev server for the calling loop (the test's own)."""
@@ -112,7 +122,7 @@ class Stack:
 
     def close(self) -> None:
         async def stop_all() -> None:
-            for runner in self._runners:
+            for runner in self._runners.values():
                 await runner.cleanup()
             for worker, task in self._workers.values():
                 await worker.shutdown()

@@ -8,7 +8,7 @@ the stand-in worker. Shipments end through the stand-in's ``set_stage`` signal.
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +27,12 @@ LOOP_S = 0.2
 
 
 @pytest.fixture(scope="module")
-def inbox_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> LiveApi:
+def inbox_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
     database = tmp_path_factory.mktemp("inbox") / "store.db"
-    return stack.serve_api(f"sqlite:///{database}", inbox_redelivery_s=LOOP_S,
-                           inbox_unknown_grace_s=0, metrics_refresh_s=LOOP_S)  # fmt: skip
+    api = stack.serve_api(f"sqlite:///{database}", inbox_redelivery_s=LOOP_S,
+                          inbox_unknown_grace_s=0, metrics_refresh_s=LOOP_S)  # fmt: skip
+    yield api
+    stack.stop_api(api)  # its gauges loop every LOOP_S: it must not outlive this module
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import pytest
 from aiohttp import web
 from sqlalchemy.engine import Engine
 from stand_in import StandInShipment
@@ -42,6 +43,17 @@ class LiveApi:
 
     def headers(self, role: Role = Role.OPS) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role)}"}
+
+
+STORES = ["sqlite", "postgresql"]
+"""The params of a fixture that runs its module once per store (:func:`store_url`)."""
+
+
+def store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh SQLite file, or the session's PostgreSQL database, by ``request.param``."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('store') / 'store.db'}"
+    return str(request.getfixturevalue("postgres_url"))
 
 
 class Stack:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_support import PACKAGE, new_order_ref
-from live import LiveApi, Stack
+from live import STORES, LiveApi, Stack, store_url
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -38,14 +38,11 @@ class Caller:
         return {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=STORES)
 def live(
     request: pytest.FixtureRequest, stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> LiveApi:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('idempotency') / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
+    url = store_url(request, tmp_path_factory)
     return stack.serve_api(url, rate_limit_burst=10_000, update_timeout_s=5)
 
 

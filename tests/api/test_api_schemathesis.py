@@ -21,7 +21,7 @@ import pytest
 import schemathesis
 from api_support import start_shipment
 from hypothesis import HealthCheck, settings
-from live import LiveApi, Stack
+from live import STORES, LiveApi, Stack, store_url
 from schemathesis import GenerationMode
 
 from api.openapi import build_document
@@ -87,17 +87,13 @@ def _codes_of_its_country(body: object) -> None:
         address["unlocode"] = None
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=STORES)
 def target(
     request: pytest.FixtureRequest, stack: Stack, tmp_path_factory: pytest.TempPathFactory
 ) -> Target:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    api = stack.serve_api(url, rate_limit_burst=100_000, webhook_rate_limit_burst=100_000,
-                          client_rate_limit_burst=100_000, client_failure_limit_burst=100_000,
-                          update_timeout_s=5)  # fmt: skip
+    api = stack.serve_api(store_url(request, tmp_path_factory), rate_limit_burst=100_000,
+                          webhook_rate_limit_burst=100_000, client_rate_limit_burst=100_000,
+                          client_failure_limit_burst=100_000, update_timeout_s=5)  # fmt: skip
 
     async def two_shipments() -> tuple[str, str]:
         client = await stack.client()

@@ -2,7 +2,8 @@
 
 Guarantees:
 - append-only: this module has no update or delete, and the database refuses both (triggers
-  on SQLite and PostgreSQL), so an entry, once written, stays as written;
+  on SQLite and PostgreSQL, created by the store's migrations: ``store/migrations``), so an
+  entry, once written, stays as written;
 - no personal data or secret is stored: request summaries and before/after states are
   masked (:mod:`observability.masking`) before they are written;
 - each partner call attempt is one entry (a retried activity leaves one per attempt) with its
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DDL, Column, Text, event
+from sqlalchemy import Column, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -56,31 +57,6 @@ class AuditEntry(SQLModel, table=True):
     before: str | None = Field(default=None, sa_column=Column(Text))
     """Masked JSON of the shipment (or what the action touched) before the action."""
     after: str | None = Field(default=None, sa_column=Column(Text))
-
-
-_REFUSE = "audit_entry is append-only"
-for _statement in (
-    "CREATE TRIGGER audit_entry_no_update BEFORE UPDATE ON audit_entry "
-    f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
-    "CREATE TRIGGER audit_entry_no_delete BEFORE DELETE ON audit_entry "
-    f"BEGIN SELECT RAISE(ABORT, '{_REFUSE}'); END",
-):
-    event.listen(
-        SQLModel.metadata.tables["audit_entry"], "after_create",
-        DDL(_statement).execute_if(dialect="sqlite"),
-    )  # fmt: skip
-for _statement in (
-    "CREATE OR REPLACE FUNCTION audit_entry_append_only() RETURNS trigger LANGUAGE plpgsql "
-    f"AS $$ BEGIN RAISE EXCEPTION '{_REFUSE}'; END $$",
-    "CREATE TRIGGER audit_entry_no_change BEFORE UPDATE OR DELETE ON audit_entry "
-    "FOR EACH ROW EXECUTE FUNCTION audit_entry_append_only()",
-    "CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry "
-    "FOR EACH STATEMENT EXECUTE FUNCTION audit_entry_append_only()",
-):
-    event.listen(
-        SQLModel.metadata.tables["audit_entry"], "after_create",
-        DDL(_statement).execute_if(dialect="postgresql"),
-    )  # fmt: skip
 
 
 def _append(store: Engine, entry: AuditEntry) -> AuditEntry:

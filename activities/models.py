@@ -60,15 +60,6 @@ class WriteTrackingRefInput(BaseModel):
     tracking_number: str
 
 
-class RecordTrackingInput(BaseModel):
-    """Input of ``record_tracking``, the version-1 step doing both of the above."""
-
-    shipment_id: str
-    carrier: str
-    tracking_number: str
-    picking_id: int | None
-
-
 class FileCustomsInput(BaseModel):
     shipment_id: str
     shipment: Shipment

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -48,15 +49,15 @@ from activities.reconcile_models import (
 from activities.reconcile_rules import broker_status_body, snapshot_of
 from canonical.booking import CarrierBooking
 from canonical.dialects import MalformedPayload, normalize
+from canonical.dialects.normalized import MAX_EVENTS
 from store.reconciliation import save_report
-from workflows.models import SHIPMENT_STATUS, ShipmentStatus
+from workflows.models import SHIPMENT_STATUS, EventBatch, ShipmentStatus
 from workflows.partners import BROKER, CARRIER, LOCAL, ODOO
+from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.reconcile")
 
-SHIPMENT_WORKFLOW = "ShipmentWorkflow"
-STATUS_QUERY = "status"
-EVENT_SIGNAL = "event"
+SHIPMENT_WORKFLOW = ShipmentWorkflow.__name__
 RPC_TIMEOUT = timedelta(seconds=10)
 QUERIES_AT_ONCE = 8
 
@@ -108,9 +109,7 @@ class ReconcileActivities:
                 activity.heartbeat(shipment_id)
                 handle = self._client.get_workflow_handle(shipment_id)
                 try:
-                    return await handle.query(
-                        STATUS_QUERY, result_type=ShipmentStatus, rpc_timeout=RPC_TIMEOUT
-                    )
+                    return await handle.query(ShipmentWorkflow.status, rpc_timeout=RPC_TIMEOUT)
                 except (RPCError, WorkflowQueryFailedError) as err:
                     return Unreachable(shipment_id=shipment_id, reason=f"status query: {err}")
 
@@ -126,23 +125,25 @@ class ReconcileActivities:
         """One shipment's ``status``, read again (to confirm a drift)."""
         handle = self._client.get_workflow_handle(input.shipment_id)
         try:
-            status = await handle.query(
-                STATUS_QUERY, result_type=ShipmentStatus, rpc_timeout=RPC_TIMEOUT
-            )
+            status = await handle.query(ShipmentWorkflow.status, rpc_timeout=RPC_TIMEOUT)
         except (RPCError, WorkflowQueryFailedError):
             return ReadShipmentResult(snapshot=None)
         return ReadShipmentResult(snapshot=snapshot_of(status))
 
     @activity.defn(name="reconcile_signal_events")
     async def signal_events(self, input: SignalEventsInput) -> SignalResult:
-        """Signal each event into the shipment (the workflow records each ``event_id`` once)."""
+        """Signal the events into the shipment in their order, one ``events`` batch per run of
+        one partner's events (the workflow records each ``event_id`` once)."""
         handle = self._client.get_workflow_handle(input.shipment_id)
+        routed = [e.model_copy(update={"shipment_id": input.shipment_id}) for e in input.events]
         signalled = 0
         try:
-            for event in input.events:
-                routed = event.model_copy(update={"shipment_id": input.shipment_id})
-                await handle.signal(EVENT_SIGNAL, routed, rpc_timeout=RPC_TIMEOUT)
-                signalled += 1
+            for partner, group in groupby(routed, key=lambda e: e.source.partner):
+                events = list(group)
+                for first in range(0, len(events), MAX_EVENTS):
+                    batch = EventBatch(events=events[first : first + MAX_EVENTS], partner=partner)
+                    await handle.signal(ShipmentWorkflow.events, batch, rpc_timeout=RPC_TIMEOUT)
+                    signalled += len(batch.events)
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
                 raise

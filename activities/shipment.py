@@ -28,7 +28,6 @@ from activities.models import (
     LinkTrackingInput,
     NotifyFinanceInput,
     PostedInvoice,
-    RecordTrackingInput,
     ReleaseInvoiceInput,
     StepInput,
     TransportOrderRef,
@@ -125,19 +124,6 @@ class ShipmentActivities:
         """Put the tracking number on the Odoo delivery."""
         await self._sales.write_tracking_ref(input.picking_id, input.tracking_number)
 
-    @activity.defn
-    async def record_tracking(self, input: RecordTrackingInput) -> None:
-        """Version 1 of link_tracking + write_tracking_ref, for shipments started before."""
-        """Link the tracking number to the shipment (for webhooks) and write it to Odoo."""
-        try:
-            await asyncio.to_thread(
-                link_tracking, self._store, input.carrier, input.tracking_number, input.shipment_id
-            )
-        except ValueError as err:
-            raise business_error("store", str(err), type="TrackingConflict") from None
-        if input.picking_id is not None:
-            await self._sales.write_tracking_ref(input.picking_id, input.tracking_number)
-
     # -- customs --------------------------------------------------------------------------
 
     @activity.defn
@@ -185,8 +171,8 @@ class ShipmentActivities:
     def by_partner(self) -> dict[str, list[Callable[..., Any]]]:
         """The activities each partner's task queue serves.
 
-        The workflow's own queue (``LOCAL``) serves every activity, because shipments started
-        before partner queues existed call them all there.
+        The workflow's own worker (``LOCAL``) runs ``link_tracking`` as a local activity: it is
+        an upsert in our own store, harmless to repeat.
         """
         return {
             ODOO.partner: [self.accept_order, self.write_tracking_ref, self.release_invoice],
@@ -194,9 +180,5 @@ class ShipmentActivities:
             CARRIER.partner: [self.book_carrier],
             BROKER.partner: [self.file_customs],
             NOTIFY.partner: [self.notify_finance],
-            LOCAL.partner: [
-                self.accept_order, self.create_transport_order, self.book_carrier,
-                self.record_tracking, self.link_tracking, self.write_tracking_ref,
-                self.file_customs, self.release_invoice, self.notify_finance,
-            ],
+            LOCAL.partner: [self.link_tracking],
         }  # fmt: skip

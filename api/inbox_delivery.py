@@ -5,6 +5,15 @@ loop, and an admin's replay all re-read the stored body and run :meth:`InboxDeli
 Delivery is at-least-once; the workflow records each event once (by ``event_id``), so a
 repeated delivery, or two API replicas delivering the same message, changes nothing.
 
+One webhook is at most one signal, ``ShipmentWorkflow.events`` with an ``EventBatch`` of the
+events not signalled to that shipment before. Partners send cumulative payloads (the Nth
+EasyPost webhook repeats every earlier scan), so this process remembers, within bounds, which
+events it signalled to which shipment (``api/delivered_events.py``) and leaves those out; a
+payload with nothing new is DELIVERED without a signal. The memory only saves signal size: the
+workflow stays the authority (it records each ``event_id`` once), so a cold memory, an
+eviction or another replica costs a larger signal, never a lost or doubled event. An admin's
+replay sends every event of the payload again, whatever the memory says.
+
 A partner reaches only its own shipments (``api/partner_scope.py``): a payload that names
 another partner's shipment is a dead letter at once, with the reason, and signals nothing.
 
@@ -22,14 +31,17 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import partner_scope
+from api.delivered_events import DeliveredEvents
 from canonical.dialects import MalformedPayload, normalize
 from canonical.dialects.normalized import NormalizedWebhook
+from canonical.events import ShipmentEvent
 from observability.metrics import record_milestone
 from observability.tracing import PARTNER, PARTNER_EVENT_ID, tag_shipment, tracer
 from store.inbox import (
@@ -40,10 +52,13 @@ from store.inbox import (
     purge_delivered,
     record_attempt,
 )
+from workflows.models import EventBatch
 from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.inbox")
 SIGNAL_TIMEOUT = timedelta(seconds=5)
+EVENT_COUNT = "borderflow.event_count"
+"""Span attribute: how many events the delivery signalled (0: none was new)."""
 
 
 class InboxDelivery:
@@ -59,13 +74,14 @@ class InboxDelivery:
         self._store = store
         self._unknown_grace = unknown_grace
         self._retention = retention
+        self._delivered = DeliveredEvents()
 
     async def deliver(
         self, message: InboxMessage, normalized: NormalizedWebhook | None = None,
         *, replay: bool = False,
     ) -> InboxState:  # fmt: skip
-        """Try once to signal every event of ``message``; record and return the outcome
-        (``replay``: the attempt is an admin's replay)."""
+        """Try once to signal the events of ``message`` new to its shipment (``replay``, an
+        admin's: all of them) in one signal; record and return the outcome."""
         assert message.id is not None
         attempt = partial(self._mark, message.id, replay=replay)
         try:
@@ -87,35 +103,60 @@ class InboxDelivery:
             return await self._unknown(
                 message, f"no shipment matches {message.partner} {refs}", replay=replay
             )
+        events = [e.model_copy(update={"shipment_id": shipment_id}) for e in normalized.events]
+        if not replay:
+            unsent = set(self._delivered.unsent(shipment_id, (e.event_id for e in events)))
+            events = [event for event in events if event.event_id in unsent]
         handle = self._client.get_workflow_handle(shipment_id)
         try:
-            for event in normalized.events:
-                routed = event.model_copy(update={"shipment_id": shipment_id})
-                with tracer().start_as_current_span("deliver event") as span:
-                    tag_shipment(shipment_id, span)
-                    span.set_attribute(PARTNER, message.partner)
-                    partner_event_id = event.source.partner_event_id or event.dedupe_key
-                    span.set_attribute(PARTNER_EVENT_ID, partner_event_id)
-                    await handle.signal(ShipmentWorkflow.event, routed, rpc_timeout=SIGNAL_TIMEOUT)
+            await self._signal(handle, message, events)
         except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
-                return await attempt(InboxState.RECEIVED, shipment_id=shipment_id,
-                                     reason=f"Temporal unavailable: {err.message}")  # fmt: skip
-            try:
-                ended = await _ended(handle)
-            except RPCError as again:
-                return await attempt(InboxState.RECEIVED, shipment_id=shipment_id,
-                                     reason=f"Temporal unavailable: {again.message}")  # fmt: skip
-            if ended is None:
-                return await self._unknown(
-                    message, f"shipment {shipment_id} is not running", replay=replay
-                )
-            return await attempt(InboxState.LATE, shipment_id=shipment_id,
-                                 reason=f"shipment {shipment_id} had ended ({ended}) when this "
-                                        "arrived; its events were not applied")  # fmt: skip
-        for event in normalized.events:
+            return await self._not_signalled(message, handle, err, replay=replay)
+        for event in events:  # each event signalled (a repeat left out is not counted)
             record_milestone(message.partner, event.milestone.value)
+        if not events:
+            return await attempt(InboxState.DELIVERED, shipment_id=shipment_id,
+                                 reason="nothing new: every event was signalled to "
+                                        f"{shipment_id} before")  # fmt: skip
         return await attempt(InboxState.DELIVERED, shipment_id=shipment_id)
+
+    async def _signal(
+        self, handle: WorkflowHandle[Any, Any], message: InboxMessage,
+        events: list[ShipmentEvent],
+    ) -> None:  # fmt: skip
+        """One span, at most one signal: ``events`` (none: no signal), then remember them."""
+        with tracer().start_as_current_span("deliver events") as span:
+            tag_shipment(handle.id, span)
+            span.set_attribute(PARTNER, message.partner)
+            span.set_attribute(EVENT_COUNT, len(events))
+            if not events:
+                return
+            first = events[0]
+            span.set_attribute(PARTNER_EVENT_ID, first.source.partner_event_id or first.dedupe_key)
+            batch = EventBatch(events=events, partner=message.partner, inbox_message_id=message.id)
+            await handle.signal(ShipmentWorkflow.events, batch, rpc_timeout=SIGNAL_TIMEOUT)
+        self._delivered.signalled(handle.id, (event.event_id for event in events))
+
+    async def _not_signalled(
+        self, message: InboxMessage, handle: WorkflowHandle[object, object], err: RPCError,
+        *, replay: bool,
+    ) -> InboxState:  # fmt: skip
+        """The outcome of a signal Temporal refused: not reachable, no workflow, or ended."""
+        assert message.id is not None
+        attempt = partial(self._mark, message.id, shipment_id=handle.id, replay=replay)
+        if err.status != RPCStatusCode.NOT_FOUND:
+            return await attempt(InboxState.RECEIVED, reason=f"Temporal unavailable: {err.message}")
+        try:
+            ended = await _ended(handle)
+        except RPCError as again:
+            return await attempt(InboxState.RECEIVED,
+                                 reason=f"Temporal unavailable: {again.message}")  # fmt: skip
+        if ended is None:
+            return await self._unknown(message, f"shipment {handle.id} is not running",
+                                       replay=replay)  # fmt: skip
+        return await attempt(InboxState.LATE,
+                             reason=f"shipment {handle.id} had ended ({ended}) when this "
+                                    "arrived; its events were not applied")  # fmt: skip
 
     async def replay(self, message_id: int) -> tuple[InboxMessage, InboxState] | None:
         """An admin's replay: one attempt to deliver a stored message, whatever its state.

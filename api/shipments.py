@@ -125,10 +125,10 @@ class ShipmentRoutes:
             task_queue=TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            search_attributes=TypedSearchAttributes(
+            search_attributes=TypedSearchAttributes(  # from the start: the workflow upserts changes
                 [
                     SearchAttributePair(ORDER_REF, input.order_ref),
-                    SearchAttributePair(SHIPMENT_STATUS, "accept"),
+                    SearchAttributePair(SHIPMENT_STATUS, Stage.ACCEPT.value),
                 ]
             ),
             static_summary=f"Shipment of sale order {input.order_ref}",

@@ -12,7 +12,15 @@ from datetime import timedelta
 
 from temporalio.worker import Worker
 
-from bench.bare_workflows import TASK_QUEUE, BareWorkflow, EmptyWorkflow, TimerWorkflow, no_op
+from bench.bare_workflows import (
+    TASK_QUEUE,
+    BareWorkflow,
+    EmptyWorkflow,
+    ShapedWorkflow,
+    SinkWorkflow,
+    TimerWorkflow,
+    no_op,
+)
 from workers.settings import WorkerTuning
 from workflows.client import connect
 
@@ -25,7 +33,8 @@ async def serve(address: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     worker = Worker(
         client, task_queue=TASK_QUEUE,
-        workflows=[BareWorkflow, EmptyWorkflow, TimerWorkflow], activities=[no_op],
+        workflows=[BareWorkflow, EmptyWorkflow, ShapedWorkflow, SinkWorkflow, TimerWorkflow],
+        activities=[no_op],
         graceful_shutdown_timeout=timedelta(seconds=5),
         **WorkerTuning().worker_options(),  # type: ignore[arg-type]
     )  # fmt: skip

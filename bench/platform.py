@@ -2,10 +2,14 @@
 
 The dev server, simulators, worker and API are started by ``borderflow up`` itself (same
 command line, SQLite pragmas, search attributes), on free loopback ports and a fresh data
-dir, with no demo shipment. Three things differ from a default ``make run``, on purpose:
+dir, with no demo shipment. Four things differ from a default ``make run``, on purpose:
 
 - ``BORDERFLOW_SIM_TIME_SCALE`` is tiny, so the partners' stories (tracking, customs) are
   instant and a shipment's lifetime is our own processing, not simulated waiting;
+- the data dir is in tmpfs (``/dev/shm``, when there is one; ``BENCH_TMPFS=0`` keeps it in
+  the temporary directory): the simulators rewrite their JSON state files on every write and
+  are stand-ins, so their disk writes must not be on the critical path of what is measured.
+  Temporal's SQLite (WAL, ``synchronous=normal``: it syncs only at checkpoints) is there too;
 - the partner and API rate limits are raised far above what the machine can do: they are
   policy (protecting partners), and left at their defaults they, not the code, would be
   measured. Set ``BENCH_KEEP_LIMITS=1`` to measure with the defaults;
@@ -178,9 +182,35 @@ async def _wait_for(
     raise RuntimeError(f"no {text!r} in {path} after {timeout_s:.0f} s")
 
 
+def _data_parent() -> str | None:
+    shm = Path("/dev/shm")
+    if os.environ.get("BENCH_TMPFS", "1") == "1" and shm.is_dir() and os.access(shm, os.W_OK):
+        return str(shm)
+    return None
+
+
+async def restart_worker(platform: Platform, timeout_s: float = 60) -> int:
+    """Stop the real worker (SIGTERM); ``borderflow up`` starts it again after its back-off.
+    Returns the new worker's pid once it logged that it is ready."""
+    old = platform.worker_pid()
+    if old is None:
+        raise RuntimeError("no worker process to restart")
+    log = platform.data_dir / "logs" / "worker.log"
+    os.kill(old, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        new = platform.worker_pid()
+        text = log.read_text(errors="replace") if log.exists() else ""
+        marker = text.rfind("--- restarted by borderflow up ---")
+        if new not in (None, old) and marker >= 0 and "worker ready" in text[marker:]:
+            return new
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the worker did not come back within {timeout_s:.0f} s; see {log}")
+
+
 async def start(extra_env: dict[str, str] | None = None) -> Platform:
     """Start ``borderflow up`` and the bare worker; wait until both are ready."""
-    data_dir = Path(tempfile.mkdtemp(prefix="borderflow-bench-"))
+    data_dir = Path(tempfile.mkdtemp(prefix="borderflow-bench-", dir=_data_parent()))
     ports = {name: free_port() for name in PORT_NAMES}
     env = {k: v for k, v in os.environ.items() if not k.startswith("BORDERFLOW_")}
     env.update({

@@ -6,10 +6,14 @@ customs released, tracking number linked). Their tracking events then come only 
 
 A: ``POST /v1/webhooks/easypost`` with an HMAC-signed EasyPost ``tracker.updated`` (a new
 event id each time): signature check, rate limit, normalize, inbox row, tracking → shipment
-lookup, ``event`` signal, inbox update. B: the same canonical event signalled straight from a
-Temporal client to the same workflows. Closed loops, alternating windows; then A alone at a
-fixed offered rate (open loop, latency counted from each request's scheduled time, so a
-backlog shows as latency instead of hiding as a lower rate).
+lookup, signal, inbox update. Payloads are cumulative as EasyPost's are: the Nth webhook of a
+tracker carries its N ``tracking_details`` so far (one new), the story starting over after
+``BENCH_WEBHOOK_DETAILS`` (default 20) details, so bodies average a ten-detail tracker.
+B: one client signal per webhook to a bare :class:`SinkWorkflow` (one per shipment) carrying
+a payload the size of one canonical event, which is what the API sends a shipment for a
+webhook with one new event. Closed loops, alternating windows; then A alone at a fixed
+offered rate (open loop, latency counted from each request's scheduled time, so a backlog
+shows as latency instead of hiding as a lower rate).
 """
 
 import asyncio
@@ -21,6 +25,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from bench.bare_workflows import TASK_QUEUE, SinkWorkflow
 from bench.platform import Platform
 from bench.stats import (
     BenchResult,
@@ -34,20 +39,43 @@ from bench.stats import (
 from canonical.dialects import normalize
 from cli.demo import DEMO_PACKAGE, create_demo_order
 from simulators.signing import sign_easypost
-from workflows.shipment import ShipmentWorkflow
 
 
-def tracker_updated(tracking_number: str) -> bytes:
+class Trackers:
+    """Cumulative ``tracker.updated`` bodies, one growing story per tracking number."""
+
+    def __init__(self, details: int) -> None:
+        self.details = details
+        self._stories: dict[str, list[dict[str, str]]] = {}
+
+    def next_body(self, tracking_number: str) -> bytes:
+        """The tracker's next webhook: every detail so far plus a new one."""
+        story = self._stories.setdefault(tracking_number, [])
+        if len(story) >= self.details:
+            story.clear()
+        story.append({"object": "TrackingDetail", "status": "in_transit",
+                      "status_detail": "arrived_at_facility", "message": f"Sorted {len(story)}",
+                      "datetime": datetime.now(UTC).isoformat()})  # fmt: skip
+        return tracker_updated(tracking_number, story)
+
+
+def tracker_updated(tracking_number: str, details: list[dict[str, str]]) -> bytes:
     """An EasyPost ``tracker.updated`` Event that moves nothing (``arrived_at_facility``)."""
     return json.dumps({
         "object": "Event", "id": f"evt_{uuid.uuid4().hex}", "description": "tracker.updated",
         "result": {"object": "Tracker", "id": "trk_bench", "tracking_code": tracking_number,
                    "status": "in_transit", "status_detail": "arrived_at_facility",
-                   "tracking_details": [{"object": "TrackingDetail", "status": "in_transit",
-                                         "status_detail": "arrived_at_facility",
-                                         "message": "Sorted", "datetime":
-                                         datetime.now(UTC).isoformat()}]},
+                   "tracking_details": details},
     }).encode()  # fmt: skip
+
+
+def one_event_payload(tracking_number: str) -> str:
+    """A string as long as the JSON of a batch of one canonical event (what B signals)."""
+    body = Trackers(1).next_body(tracking_number)
+    (event,) = normalize("easypost", body, received_at=datetime.now(UTC)).events
+    batch = {"events": [event.model_dump(mode="json")], "partner": "easypost",
+             "inbox_message_id": 1}  # fmt: skip
+    return "x" * len(json.dumps(batch))
 
 
 async def park_shipments(platform: Platform, api: httpx.AsyncClient, n: int) -> dict[str, str]:
@@ -88,6 +116,7 @@ async def run(platform: Platform) -> BenchResult:
     pairs = env_int("BENCH_WEBHOOK_PAIRS", 3)
     rate_asked = os.environ.get("BENCH_WEBHOOK_RATE")
     rate_s = env_float("BENCH_WEBHOOK_RATE_S", 8.0)
+    trackers = Trackers(env_int("BENCH_WEBHOOK_DETAILS", 20))
     secret = platform.secrets["BORDERFLOW_EASYPOST_WEBHOOK_SECRET"].encode()
     async with httpx.AsyncClient(
         base_url=platform.url("api"), headers=platform.api_headers, timeout=30.0,
@@ -95,10 +124,14 @@ async def run(platform: Platform) -> BenchResult:
     ) as api:  # fmt: skip
         parked = await park_shipments(platform, api, n)
         tracking = list(parked)
-        handles = {t: platform.temporal.get_workflow_handle(s) for t, s in parked.items()}
+        batch = uuid.uuid4().hex[:8]
+        sinks = [await platform.temporal.start_workflow(
+            SinkWorkflow.run, id=f"bench-sink-{batch}-{i}", task_queue=TASK_QUEUE)
+            for i in range(n)]  # fmt: skip
+        payload = one_event_payload(tracking[0])
 
         async def webhook(i: int) -> bool:
-            body = tracker_updated(tracking[i % n])
+            body = trackers.next_body(tracking[i % n])
             response = await api.post(
                 "/v1/webhooks/easypost", content=body,
                 headers={"X-Hmac-Signature": sign_easypost(secret, body),
@@ -107,11 +140,7 @@ async def run(platform: Platform) -> BenchResult:
             return response.status_code == 200 and response.json()["state"] == "delivered"
 
         async def signal(i: int) -> bool:
-            number = tracking[i % n]
-            body = tracker_updated(number)
-            for event in normalize("easypost", body, received_at=datetime.now(UTC)).events:
-                routed = event.model_copy(update={"shipment_id": parked[number]})
-                await handles[number].signal(ShipmentWorkflow.event, routed)
+            await sinks[i % n].signal(SinkWorkflow.events, payload)
             return True
 
         compared = await alternate(
@@ -123,6 +152,8 @@ async def run(platform: Platform) -> BenchResult:
         # the measured webhook throughput (above it, latency only measures the backlog).
         offered = float(rate_asked) if rate_asked else min(200.0, 0.6 * compared.a_rate)
         fixed = await open_loop(webhook, offered, rate_s)
+        for sink in sinks:
+            await sink.signal(SinkWorkflow.stop)
     async with httpx.AsyncClient(base_url=platform.url("sim_carrier"), timeout=10.0) as sim:
         await sim.delete("/_sim/faults")
     latency = percentiles_ms(fixed.latencies_s)
@@ -136,7 +167,9 @@ async def run(platform: Platform) -> BenchResult:
     return BenchResult(
         "webhooks",
         {"shipments": n, "concurrency": concurrency, "window_s": seconds, "pairs": pairs,
-         "fixed_rate_s": rate_s, "fixed_rate_asked": rate_asked or "auto (min(200, 0.6 × A))"},
+         "fixed_rate_s": rate_s, "details_per_story": trackers.details,
+         "signal_payload_chars": len(payload),
+         "fixed_rate_asked": rate_asked or "auto (min(200, 0.6 × A))"},
         metrics,
         [
             ("signed webhooks via API/s", f"{compared.a_rate:.1f}"),

@@ -5,8 +5,9 @@ API request span (``POST /v1/shipments``) → ``StartWorkflow:ShipmentWorkflow``
 interceptor) → ``RunWorkflow:ShipmentWorkflow`` and ``StartActivity:…`` (workflow spans,
 created by the SDK's interceptor only when not replaying) → ``RunActivity:…`` → the activity's
 outbound HTTP call to the partner, which carries ``traceparent`` to the partner. A partner
-webhook is its own trace: ``POST /v1/webhooks/{partner}`` → ``deliver event`` (with
-``borderflow.partner_event_id``) → ``SignalWorkflow:event`` → the workflow's signal span.
+webhook is its own trace: ``POST /v1/webhooks/{partner}`` → ``deliver events`` (with
+``borderflow.event_count`` and the first ``borderflow.partner_event_id``) →
+``SignalWorkflow:events`` (one per webhook) → the workflow's signal span.
 
 Spans are always created and propagated, so trace ids reach logs, the audit trail and
 partners; ``BORDERFLOW_OTEL_EXPORTER`` only chooses where finished spans go: ``otlp`` (OTLP

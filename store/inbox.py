@@ -55,7 +55,8 @@ class InboxMessage(SQLModel, table=True):
     state: str = Field(max_length=16, index=True)
     shipment_id: str | None = Field(default=None, max_length=128)
     reason: str | None = None
-    """Why the last attempt did not deliver it (``None`` when it did)."""
+    """Why the last attempt did not deliver it; for a delivered one, a note when it signalled
+    nothing (every event in it had been signalled before), else ``None``."""
     attempts: int = 0
     """Delivery attempts: the first, the redelivery loop's and replays."""
     last_outcome: str | None = Field(default=None, max_length=16)

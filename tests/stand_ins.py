@@ -47,8 +47,7 @@ from canonical.milestones import Milestone
 from canonical.money import Money
 from canonical.shipment import Shipment, Stage
 from workers.regions import regional_task_queue
-from workflows.customs import CustomsWorkflow
-from workflows.models import TASK_QUEUE, ShipmentInput, ShipmentStatus
+from workflows.models import TASK_QUEUE, EventBatch, ShipmentInput, ShipmentStatus
 from workflows.partners import PARTNERS
 from workflows.policy import DEFAULT_POLICY_FILE, load_policy_file
 from workflows.shipment import ShipmentWorkflow
@@ -232,7 +231,7 @@ class StandInActivities:
                     Worker(
                         client,
                         task_queue=queue,
-                        workflows=[ShipmentWorkflow, CustomsWorkflow],
+                        workflows=[ShipmentWorkflow],
                         activities=self.all(),
                     )
                 )
@@ -270,6 +269,12 @@ def event(
         source=EventSource(partner=partner, partner_event_id=event_id),
         **extra,
     )
+
+
+async def send(handle: WorkflowHandle[Any, Any], *events: ShipmentEvent) -> None:
+    """Signal ``events`` as one webhook's batch, the way the API does."""
+    batch = EventBatch(events=list(events), partner=events[0].source.partner)
+    await handle.signal(ShipmentWorkflow.events, batch)
 
 
 async def start(client: Client, order_ref: str, **fields: Any) -> WorkflowHandle[Any, Any]:

@@ -5,9 +5,13 @@ When the worker running it dies (killed, out of memory, its machine lost), Tempo
 know: without heartbeats the attempt is retried only once that timeout has passed. The workflow
 gives every partner activity a short heartbeat timeout (``workflows.partners``), and this
 interceptor heartbeats for each running attempt that has one, every third of it, for as long
-as the attempt runs. So the heartbeat says "the worker is alive", the start-to-close timeout
-still bounds a call that hangs, and a dead worker's attempt times out after the heartbeat
-timeout and runs again elsewhere (every activity is safe to repeat).
+as the attempt runs. The first heartbeat comes one interval after the start, not at it: most
+calls answer in well under a second and never heartbeat (no RPC for them), while a longer one
+is heard from at a third of the timeout (Temporal counts it from the start) and then as often
+as the SDK sends heartbeats (it throttles them to one per 80 % of the timeout). So the
+heartbeat says "the worker is alive", the start-to-close timeout still bounds a call that
+hangs, and a dead worker's attempt times out after the heartbeat timeout and runs again
+elsewhere (every activity is safe to repeat).
 
 Only ``async`` activities are heartbeaten here (all of Borderflow's are): the heartbeat task
 runs on the worker's event loop, so a loop blocked for longer than the heartbeat timeout also
@@ -50,5 +54,5 @@ class _Heartbeating(ActivityInboundInterceptor):
 
 async def _beat(interval_s: float) -> None:
     while True:
+        await asyncio.sleep(interval_s)  # first: an attempt shorter than that never heartbeats
         activity.heartbeat()
-        await asyncio.sleep(interval_s)

@@ -40,7 +40,6 @@ from workers.liveness import LivenessInterceptor
 from workers.regions import regional_task_queue
 from workers.settings import WorkerSettings
 from workflows.client import connect
-from workflows.customs import CustomsWorkflow
 from workflows.models import TASK_QUEUE
 from workflows.partners import LOCAL, PARTNERS
 from workflows.reconciliation import ReconciliationWorkflow
@@ -101,7 +100,7 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
     }
     workers = [
         Worker(client, task_queue=TASK_QUEUE,
-               workflows=[ShipmentWorkflow, CustomsWorkflow, ReconciliationWorkflow],
+               workflows=[ShipmentWorkflow, ReconciliationWorkflow],
                activities=groups[LOCAL.partner], **common)  # type: ignore[arg-type]
     ]  # fmt: skip
     for calls in PARTNERS:

@@ -1,33 +1,31 @@
-"""CustomsWorkflow: one customs declaration, from filing to release, as a child of a shipment.
+"""Customs declarations: a pure fold of broker events and ops resolutions into a status.
 
-file → SUBMITTED → ACCEPTED (MRN) → HELD (reason) ⇄ UNDER_REVIEW → RELEASED | REJECTED, or
-CANCELLED when the shipment withdraws it. Broker events reach it through its shipment (the
-broker addresses the shipment); a hold ends with a broker update or a human resolution
-(``resolve``). Every change is reported to the shipment by the ``customs_progress`` signal, in
-order (each report carries a growing ``version``), so the shipment never needs to query it and
-keeps working across its own continue-as-new (the child is started with ``ABANDON``).
+A declaration goes file → SUBMITTED → ACCEPTED (MRN) → HELD (reason) ⇄ UNDER_REVIEW →
+RELEASED | REJECTED, or CANCELLED when the shipment withdraws it. It lives inside the shipment's
+state (``workflows.state``): the broker addresses the shipment, so its events reach the
+declaration in the same workflow task, with no child workflow and no forwarding.
 
 Rules: a status moves only along the canonical transitions (``canonical.customs``); an event
 that would move it backwards (a late ACCEPTED after a HOLD) is kept but changes nothing; a
 RELEASED or REJECTED without the ACCEPTED before it is accepted (the ACCEPTED webhook was lost);
-a retraction folds the remaining events again.
+a retraction folds the remaining steps again; a human resolution moves a HELD declaration to
+UNDER_REVIEW. Every change of status bumps ``version``, so the shipment reacts once per change.
+
+Bounded: at most ``KEEP_STEPS`` steps are kept; older ones are folded into the base state, so a
+retraction of a step that old no longer refolds it (it is recorded and changes nothing).
 """
 
 from datetime import datetime
 
 from pydantic import BaseModel, Field
-from temporalio import workflow
 
-with workflow.unsafe.imports_passed_through():
-    from activities.models import FileCustomsInput, FiledDeclaration
-    from canonical.customs import TRANSITIONS, CustomsDirection, DeclarationStatus
-    from canonical.events import EventClassifier, ShipmentEvent
-    from canonical.milestones import Milestone
-    from canonical.shipment import Shipment
-    from workflows.models import CustomsState
-    from workflows.partners import BROKER
+from canonical.customs import TRANSITIONS, CustomsDirection, DeclarationStatus
+from canonical.events import EventClassifier, ShipmentEvent
+from canonical.milestones import Milestone
 
 S = DeclarationStatus
+KEEP_STEPS = 200
+"""Steps kept per declaration; a broker sends a handful per filing."""
 STATUS_OF = {
     Milestone.CUSTOMS_SUBMITTED: S.SUBMITTED,
     Milestone.CUSTOMS_ACCEPTED: S.ACCEPTED,
@@ -37,17 +35,21 @@ STATUS_OF = {
 }
 
 
-class CustomsInput(BaseModel):
-    shipment_id: str
-    shipment: Shipment
-    tracking_number: str
+class CustomsState(BaseModel):
+    """One declaration as the shipment shows it (``ShipmentStatus.customs``)."""
+
     direction: CustomsDirection
     country: str
     """Where it is filed: the origin country for an export, the destination for an import."""
-    events: list[ShipmentEvent] = Field(default_factory=list)
-    """Customs events the shipment received before this declaration started."""
-    region: str | None = None
-    """The shipment's region: the broker is called on that region's queue."""
+    status: DeclarationStatus = DeclarationStatus.DRAFT
+    declaration_id: str | None = None
+    lrn: str | None = None
+    mrn: str | None = None
+    hold_reason: str | None = None
+    resolution_note: str | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+    """Grows with every change of the fields above."""
 
 
 class Step(BaseModel):
@@ -58,17 +60,81 @@ class Step(BaseModel):
     resolution_note: str | None = None
 
 
+class Declaration(BaseModel):
+    """A declaration's base (as filed, plus steps folded away) and its recent steps."""
+
+    base: CustomsState
+    steps: list[Step] = Field(default_factory=list)
+    withdrawn_at: datetime | None = None
+    current: CustomsState
+
+    @classmethod
+    def draft(cls, direction: CustomsDirection, country: str) -> "Declaration":
+        state = CustomsState(direction=direction, country=country)
+        return cls(base=state, current=state)
+
+    @property
+    def filed(self) -> bool:
+        return self.base.status is not S.DRAFT
+
+    def file(self, declaration_id: str, lrn: str, at: datetime) -> bool:
+        """The broker took the filing: SUBMITTED, then the steps that came meanwhile."""
+        self.base = self.base.model_copy(
+            update={
+                "status": S.SUBMITTED,
+                "declaration_id": declaration_id,
+                "lrn": lrn,
+                "updated_at": at,
+            }
+        )
+        return self._refold()
+
+    def add(self, step: Step) -> bool:
+        """Apply a broker event or a resolution; ``True`` when the status changed."""
+        if step.event is not None and any(
+            s.event is not None and s.event.event_id == step.event.event_id for s in self.steps
+        ):
+            return False
+        self.steps.append(step)
+        if len(self.steps) > KEEP_STEPS:
+            oldest, self.steps = self.steps[0], self.steps[1:]
+            self.base = fold(self.base, [oldest])
+        return self._refold()
+
+    def withdraw(self, at: datetime) -> bool:
+        """The shipment is cancelled: CANCELLED unless already final."""
+        self.withdrawn_at = self.withdrawn_at or at
+        return self._refold()
+
+    def _refold(self) -> bool:
+        if not self.filed:
+            return False
+        state = fold(self.base, self.steps)
+        if self.withdrawn_at is not None and not state.status.is_final:
+            state = state.model_copy(
+                update={"status": S.CANCELLED, "updated_at": self.withdrawn_at}
+            )
+        if state.model_dump(exclude={"version"}) == self.current.model_dump(exclude={"version"}):
+            return False
+        self.current = state.model_copy(update={"version": self.current.version + 1})
+        return True
+
+
 def fold(state: CustomsState, steps: list[Step]) -> CustomsState:
-    """The declaration after ``steps`` (in arrival order), from its filed state."""
+    """The declaration after ``steps`` (in arrival order), from ``state``."""
     retracted = {s.event.retracts_event_id for s in steps if s.event and s.event.retracts_event_id}
     for step in steps:
         event = step.event
         if event is None:
             if state.status is S.HELD:
-                state = state.model_copy(update={
-                    "status": S.UNDER_REVIEW, "hold_reason": None,
-                    "resolution_note": step.resolution_note, "updated_at": step.at,
-                })  # fmt: skip
+                state = state.model_copy(
+                    update={
+                        "status": S.UNDER_REVIEW,
+                        "hold_reason": None,
+                        "resolution_note": step.resolution_note,
+                        "updated_at": step.at,
+                    }
+                )
             continue
         if (
             event.retracts_event_id is not None
@@ -90,92 +156,11 @@ def _moved(state: CustomsState, target: DeclarationStatus, event: ShipmentEvent)
         return state
     reason = event.reason or ""
     mrn = reason.removeprefix("MRN ").strip() if reason.startswith("MRN ") else None
-    return state.model_copy(update={
-        "status": target,
-        "mrn": mrn or state.mrn,
-        "hold_reason": (event.reason or "held") if target is S.HELD else None,
-        "updated_at": event.occurred_at,
-    })  # fmt: skip
-
-
-@workflow.defn
-class CustomsWorkflow:
-    @workflow.init
-    def __init__(self, input: CustomsInput) -> None:
-        self._input = input
-        self._filed = CustomsState(
-            direction=input.direction, country=input.country,
-            workflow_id=workflow.info().workflow_id,
-        )  # fmt: skip
-        self._state = self._filed
-        self._steps = [Step(at=e.recorded_at, event=e) for e in input.events]
-        self._reported = -1
-        self._withdrawn = False
-
-    @workflow.run
-    async def run(self, input: CustomsInput) -> CustomsState:
-        lrn_key = "export" if input.direction is CustomsDirection.EXPORT else input.direction.value
-        filing = FileCustomsInput(
-            shipment_id=input.shipment_id, shipment=input.shipment,
-            tracking_number=input.tracking_number, direction=input.direction,
-        )  # fmt: skip
-        filed: FiledDeclaration = await workflow.execute_activity(
-            "file_customs", filing, result_type=FiledDeclaration,
-            **BROKER.activity_config(f"file the {lrn_key} declaration", input.region),
-        )  # fmt: skip
-        self._filed = self._filed.model_copy(update={
-            "status": S.SUBMITTED, "declaration_id": filed.declaration_id, "lrn": filed.lrn,
-            "updated_at": workflow.now(),
-        })  # fmt: skip
-        self._refold()
-        while True:
-            await workflow.wait_condition(
-                lambda: self._reported != self._state.version or self._state.status.is_final
-            )
-            if self._reported != self._state.version:
-                await self._report()
-            if self._state.status.is_final and self._reported == self._state.version:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                return self._state
-
-    async def _report(self) -> None:
-        parent = workflow.info().parent
-        version = self._state.version
-        if parent is not None:
-            handle = workflow.get_external_workflow_handle(parent.workflow_id)
-            await handle.signal("customs_progress", self._state)
-        self._reported = version
-
-    def _refold(self) -> None:
-        state = fold(self._filed, self._steps)
-        if self._withdrawn and not state.status.is_final:
-            state = state.model_copy(update={"status": S.CANCELLED, "updated_at": workflow.now()})
-        if state.model_dump(exclude={"version"}) != self._state.model_dump(exclude={"version"}):
-            self._state = state.model_copy(update={"version": self._state.version + 1})
-
-    @workflow.signal
-    def broker_event(self, event: ShipmentEvent) -> None:
-        """A customs event for this declaration (forwarded by the shipment, deduplicated)."""
-        if any(s.event and s.event.event_id == event.event_id for s in self._steps):
-            return
-        self._steps.append(Step(at=workflow.now(), event=event))
-        if self._filed.status is not S.DRAFT:
-            self._refold()
-
-    @workflow.signal
-    def resolve(self, note: str) -> None:
-        """Ops supplied what customs asked for: a HELD declaration goes back to review."""
-        self._steps.append(Step(at=workflow.now(), resolution_note=note))
-        if self._filed.status is not S.DRAFT:
-            self._refold()
-
-    @workflow.signal
-    def withdraw(self) -> None:
-        """The shipment is cancelled: the declaration ends CANCELLED unless already final."""
-        self._withdrawn = True
-        if self._filed.status is not S.DRAFT:
-            self._refold()
-
-    @workflow.query
-    def state(self) -> CustomsState:
-        return self._state
+    return state.model_copy(
+        update={
+            "status": target,
+            "mrn": mrn or state.mrn,
+            "hold_reason": (event.reason or "held") if target is S.HELD else None,
+            "updated_at": event.occurred_at,
+        }
+    )

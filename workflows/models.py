@@ -1,25 +1,25 @@
 """The shipment workflow's contract: its input, its status query, its search attributes."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 from temporalio.common import SearchAttributeKey
 
-from activities.models import AcceptedOrder, CarrierBooking
 from canonical.codes import CarrierName, OrderRef, Rfc3339
-from canonical.customs import CustomsDirection, DeclarationStatus
+from canonical.dialects.normalized import MAX_EVENTS
 from canonical.events import ShipmentEvent
 from canonical.goods import Package
 from canonical.milestones import Milestone
 from canonical.shipment import References, ServiceLevel, Shipment, Stage
 from workers.regions import REGION_PATTERN
-from workflows.policy import ShipmentPolicy
-from workflows.progress import EventLogState
-from workflows.sla import SlaBook
+from workflows.customs import CustomsState as CustomsState
 from workflows.sla_clock import SlaClock as SlaClock
 from workflows.sla_clock import SlaLevel as SlaLevel
+from workflows.state import ShipmentState
+from workflows.state import StageReached as StageReached
+from workflows.state import TimelineEntry as TimelineEntry
+from workflows.state import TimelineKind as TimelineKind
 
 TASK_QUEUE = "borderflow-shipments"
 MAX_PACKAGES = 200
@@ -69,50 +69,24 @@ class ShipmentInput(BaseModel):
     region: str | None = Field(default=None, pattern=REGION_PATTERN, max_length=32)
     """Where its partner calls run: on ``borderflow-<partner>-<region>`` queues, polled by
     workers started with ``BORDERFLOW_REGION=<region>``; by default the global queues."""
-    resume: SkipJsonSchema["ShipmentResume | None"] = None
+    resume: SkipJsonSchema[ShipmentState | None] = None
     """Set only by the workflow itself when it continues as new: the state it carries over."""
 
 
-class StageReached(BaseModel):
-    stage: Stage
-    at: datetime
+class EventBatch(BaseModel):
+    """The ``events`` signal: the canonical events of one webhook (or one ops entry) that the
+    shipment has not recorded yet, in the partner's order.
 
+    The contract between the API and the workflow: one signal per webhook, never one per event;
+    the sender leaves out the events it knows were delivered before (cumulative payloads repeat
+    every earlier scan), and the workflow still records each ``event_id`` once, so a repeat
+    that slips through changes nothing."""
 
-class TimelineKind(StrEnum):
-    STAGE = "stage"
-    EVENT = "event"
-    SLA = "sla"
-    OPS = "ops"
-    CUSTOMS = "customs"
-    COMPENSATION = "compensation"
-    BOOKING = "booking"
-    INVOICE = "invoice"
-
-
-class TimelineEntry(BaseModel):
-    """One line of the merged timeline (partner events are in ``events`` and merged by readers)."""
-
-    at: datetime
-    kind: TimelineKind
-    title: str
-    details: dict[str, str] = Field(default_factory=dict)
-
-
-class CustomsState(BaseModel):
-    """One declaration as its child workflow (``CustomsWorkflow``) reports it."""
-
-    direction: CustomsDirection
-    country: str
-    workflow_id: str
-    status: DeclarationStatus = DeclarationStatus.DRAFT
-    declaration_id: str | None = None
-    lrn: str | None = None
-    mrn: str | None = None
-    hold_reason: str | None = None
-    resolution_note: str | None = None
-    updated_at: datetime | None = None
-    version: int = 0
-    """Grows with every change, so the shipment applies reports in order."""
+    events: list[ShipmentEvent] = Field(min_length=1, max_length=MAX_EVENTS)
+    partner: str = Field(min_length=1, max_length=64)
+    """Who sent them (``easypost``, ``broker``, ``ops``…)."""
+    inbox_message_id: int | None = None
+    """The stored webhook they came from (``GET /v1/inbox/{id}``), for the timeline."""
 
 
 class ShipmentStatus(BaseModel):
@@ -124,7 +98,7 @@ class ShipmentStatus(BaseModel):
     stages: list[StageReached]
     references: References
     events: list[ShipmentEvent]
-    """Every distinct partner event received, in arrival order."""
+    """The distinct partner events received, in arrival order (the newest 500)."""
     shipment: Shipment | None = None
     rejection: str | None = None
     carrier: str | None = None
@@ -142,7 +116,9 @@ class ShipmentStatus(BaseModel):
     log: list[TimelineEntry] = Field(default_factory=list)
     """What the workflow did and decided: bookings, SLA escalations, ops actions, compensation."""
     earlier_events: int = 0
-    """Events received in earlier runs (continue-as-new) that ``events`` no longer lists."""
+    """Older events that ``events`` no longer lists (they are in the workflow's history)."""
+    earlier_log: int = 0
+    """Older timeline entries that ``log`` no longer lists."""
 
 
 class AcceptedShipment(BaseModel):
@@ -151,27 +127,3 @@ class AcceptedShipment(BaseModel):
     first: bool
     """True for the call that started the shipment; repeats (same order) get False."""
     status: ShipmentStatus
-
-
-class ShipmentResume(BaseModel):
-    """Everything a shipment carries across continue-as-new (nothing is recomputed)."""
-
-    stage: Stage
-    stages: list[StageReached]
-    references: References
-    accepted: AcceptedOrder | None
-    shipment: Shipment | None
-    policy: ShipmentPolicy | None
-    booking: CarrierBooking | None
-    booking_no: int
-    log: EventLogState
-    sla: SlaBook
-    customs: list[CustomsState]
-    customs_pending: list[ShipmentEvent]
-    timeline: list[TimelineEntry]
-    promised_date: datetime | None
-    exception: str | None
-    runs: int
-
-
-ShipmentInput.model_rebuild()

@@ -9,8 +9,10 @@ heartbeat timeout (the worker heartbeats for every running attempt) lets a dead 
 attempt run again within seconds, while ``start_to_close`` still bounds a call that hangs.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -58,6 +60,32 @@ class PartnerCalls:
         if self.task_queue is not None:
             config["task_queue"] = regional_task_queue(self.task_queue, region)
         return config
+
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+Activity = Callable[[Any, ArgT], Awaitable[ResultT]]
+"""An activity method, referenced typed (``ShipmentActivities.book_carrier``), never by name."""
+
+
+async def call(
+    partner: PartnerCalls, activity: Activity[ArgT, ResultT], arg: ArgT, summary: str,
+    region: str | None = None,
+) -> ResultT:  # fmt: skip
+    """Run one partner activity with that partner's queue, timeouts and retry policy."""
+    return await workflow.execute_activity_method(
+        activity, arg, **partner.activity_config(summary, region)
+    )
+
+
+async def local(activity: Activity[ArgT, ResultT], arg: ArgT, summary: str) -> ResultT:
+    """Run a cheap step of our own as a local activity: no task queue round trip, one marker
+    in history. Only for steps whose repetition is harmless (a whole workflow task may run
+    again): reading the policy file, writing the tracking link (an upsert)."""
+    return await workflow.execute_local_activity_method(
+        activity, arg, summary=summary, start_to_close_timeout=LOCAL.start_to_close,
+        retry_policy=LOCAL.retry,
+    )  # fmt: skip
 
 
 def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolicy:

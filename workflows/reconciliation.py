@@ -7,7 +7,7 @@ One run:
 4. per shipment, a few at a time: compares Odoo with the workflow (a drift is confirmed by
    reading the status again) and repairs a missing tracking ref; polls the carrier when the
    shipment is stale or its carrier pushes no webhooks, polls the broker when it is stale in
-   customs, and signals the events the workflow has not recorded (``event`` signal,
+   customs, and signals the events the workflow has not recorded (``events`` signal,
    deduplicated there by ``event_id``);
 5. saves the finished report (counts and findings) and returns it.
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from workflows.policy import Escalation
-from workflows.sla_clock import SlaClock, SlaLevel
+from workflows.sla_clock import Clock, SlaClock, SlaLevel
 
 LADDER = [SlaLevel.WARN, SlaLevel.BREACH, SlaLevel.ESCALATED, SlaLevel.CRITICAL]
 
@@ -21,7 +21,7 @@ LADDER = [SlaLevel.WARN, SlaLevel.BREACH, SlaLevel.ESCALATED, SlaLevel.CRITICAL]
 class Rung(BaseModel):
     """The next escalation due: which clock, which level, when."""
 
-    clock: str
+    clock: Clock
     level: SlaLevel
     at: datetime
 
@@ -31,20 +31,20 @@ class SlaBook(BaseModel):
 
     clocks: list[SlaClock] = Field(default_factory=list)
 
-    def get(self, name: str) -> SlaClock | None:
+    def get(self, name: Clock) -> SlaClock | None:
         return next((c for c in self.clocks if c.clock == name), None)
 
-    def start(self, name: str, at: datetime, deadline: datetime) -> None:
+    def start(self, name: Clock, at: datetime, deadline: datetime) -> None:
         """Start ``name`` (once: starting a started clock changes nothing)."""
         if self.get(name) is None:
             self.clocks.append(SlaClock(clock=name, started_at=at, deadline=deadline))
 
-    def meet(self, name: str, at: datetime) -> None:
+    def meet(self, name: Clock, at: datetime) -> None:
         clock = self.get(name)
         if clock is not None and clock.met_at is None:
             clock.met_at = at
 
-    def move(self, name: str, deadline: datetime) -> bool:
+    def move(self, name: Clock, deadline: datetime) -> bool:
         """Move an open clock's deadline; ``True`` when it moved."""
         clock = self.get(name)
         if clock is None or clock.met_at is not None or clock.deadline == deadline:
@@ -65,6 +65,18 @@ class SlaBook(BaseModel):
         assert clock is not None
         clock.level = rung.level
         return clock
+
+    def due(self, escalation: Escalation, eta: datetime | None, now: datetime) -> Rung | None:
+        """The next escalation to take: a WARN on the delivery clock at once when the ETA is
+        past its deadline, else the earliest rung of any open clock. The workflow keeps one
+        timer on it and re-arms that timer only when this answer changes."""
+        delivery = self.get(Clock.DELIVERY)
+        if (
+            delivery is not None and delivery.met_at is None and delivery.level is SlaLevel.OK
+            and eta is not None and eta > delivery.deadline
+        ):  # fmt: skip
+            return Rung(clock=Clock.DELIVERY, level=SlaLevel.WARN, at=now)
+        return self.next_rung(escalation)
 
     @property
     def breached(self) -> bool:

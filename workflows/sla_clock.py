@@ -16,11 +16,25 @@ class SlaLevel(StrEnum):
     CRITICAL = "critical"
 
 
+class Clock(StrEnum):
+    """The SLA clocks a shipment runs, each named after the goal that stops it."""
+
+    BOOK = "book"
+    """Accepted → booked with a carrier."""
+    PICKUP = "pickup"
+    """Booked → picked up by the carrier."""
+    CUSTOMS = "customs"
+    """First filing → every declaration released."""
+    DELIVERY = "delivery"
+    """Accepted → delivered, by the promised date."""
+    INVOICE = "invoice"
+    """Proof of delivery → invoice posted."""
+
+
 class SlaClock(BaseModel):
     """One SLA deadline: what must happen by when, and how far it has escalated."""
 
-    clock: str
-    """The policy's name for it: ``book``, ``pickup``, ``customs``, ``delivery``, ``invoice``."""
+    clock: Clock
     started_at: datetime
     deadline: datetime
     level: SlaLevel = SlaLevel.OK

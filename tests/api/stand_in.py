@@ -1,7 +1,7 @@
 """A stand-in ``ShipmentWorkflow`` for the API tests: the real contract, none of the partners.
 
-It carries the name, the ``status`` query, the ``event`` signal, the ``accept`` update of
-``POST /v1/shipments`` and the ops updates of the real
+It carries the name, the ``status`` query, the ``events`` signal (and the older ``event``),
+the ``accept`` update of ``POST /v1/shipments`` and the ops updates of the real
 workflow (``workflows/ops.py``), with validators that refuse the way the contract says
 (``NotAllowedNow`` → 409, ``InvalidUpdate`` → 422), and it upserts the search attributes the
 API lists by (all but ``SlaBreached`` and ``Lane``, which tests set when they start one).
@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ORDER_REF,
         SHIPMENT_STATUS,
         AcceptedShipment,
+        EventBatch,
         ShipmentInput,
         ShipmentStatus,
         StageReached,
@@ -95,6 +96,11 @@ class StandInShipment:
         if event.event_id not in self._seen:
             self._seen.add(event.event_id)
             self._events.append(event)
+
+    @workflow.signal
+    def events(self, batch: EventBatch) -> None:
+        for event in batch.events:
+            self.event(event)
 
     @workflow.update
     def cancel(self, input: CancelInput) -> ShipmentStatus:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from stand_ins import StandInActivities, start, until
+from stand_ins import StandInActivities, send, start, until
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -176,7 +176,7 @@ async def one_shipment(
     order_ref = f"S{next(ORDERS)}"
     handle = await start(env.client, order_ref)
     await until(handle, lambda s: s.stage is Stage.CUSTOMS)
-    await handle.signal(ShipmentWorkflow.event, scan(
+    await send(handle, scan(
         Milestone.CUSTOMS_RELEASED, "rel", 0))  # fmt: skip
     sent: list[ShipmentEvent] = []
     cancelled = False
@@ -201,12 +201,12 @@ async def one_shipment(
             continue
         sent.append(event)
         try:
-            await handle.signal(ShipmentWorkflow.event, event)
+            await send(handle, event)
         except Exception:
             break
     if not cancelled:  # let it finish: a final proof of delivery
         try:
-            await handle.signal(ShipmentWorkflow.event, scan(
+            await send(handle, scan(
                 Milestone.POD_RECEIVED, "final", 300, proof_of_delivery=PROOF))  # fmt: skip
         except Exception:
             pass

@@ -26,7 +26,6 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
-from workflows.customs import CustomsWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 async def main() -> None:
@@ -34,7 +33,7 @@ async def main() -> None:
     # <workflow id>__<what it shows>.json: the id matters since v3 (it names the children)
     workflow_id = path.stem.split("__")[0]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    workflows = [ShipmentWorkflow, CustomsWorkflow]
+    workflows = [ShipmentWorkflow]
     replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
 

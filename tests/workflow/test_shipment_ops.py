@@ -4,7 +4,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from stand_ins import StandInActivities, event, start, until
+from stand_ins import StandInActivities, event, send, start, until
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -126,15 +126,13 @@ async def test_cancel_amend_and_rebook_are_refused_when_the_state_does_not_allow
             ShipmentWorkflow.rebook, RebookInput(reason="cheaper with DHL")
         )
         assert status.carrier == "dhl" and stand_ins.calls["cancel_carrier_booking"] == 1
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "p-1"))
+        await send(handle, event(Milestone.PICKED_UP, "p-1"))
         late = await refused(handle.execute_update(
             ShipmentWorkflow.rebook, RebookInput(carrier="easypost", reason="back")
         ))  # fmt: skip
         assert late.type == "NotAllowedNow" and "picked the goods up" in late.message
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "r-1"))
-        await handle.signal(
-            ShipmentWorkflow.event, event(Milestone.DELIVERED, "d-1", proof_of_delivery=PROOF)
-        )
+        await send(handle, event(Milestone.CUSTOMS_RELEASED, "r-1"))
+        await send(handle, event(Milestone.DELIVERED, "d-1", proof_of_delivery=PROOF))
         result: ShipmentStatus = await handle.result()
         assert result.stage is Stage.INVOICED
         with pytest.raises(RPCError, match=r"not found|completed"):  # the workflow is closed
@@ -156,14 +154,14 @@ async def test_a_customs_hold_waits_for_ops_then_the_release(env: WorkflowEnviro
             ResolveInput(kind=ResolutionKind.CUSTOMS_HOLD, note="docs sent"),
         ))  # fmt: skip
         assert nothing.type == "NotAllowedNow"
-        await handle.signal(
-            ShipmentWorkflow.event,
+        await send(
+            handle,
             event(
                 Milestone.CUSTOMS_ACCEPTED, "b-1", partner="broker", reason="MRN 26DE4Z7Q2M9K1X3B5N"
             ),
         )
-        await handle.signal(
-            ShipmentWorkflow.event,
+        await send(
+            handle,
             event(Milestone.CUSTOMS_HELD, "b-2", partner="broker", reason="customs_documentation"),
         )
         held = await until(handle, lambda s: s.customs and s.customs[0].status.value == "HELD")
@@ -176,7 +174,7 @@ async def test_a_customs_hold_waits_for_ops_then_the_release(env: WorkflowEnviro
         assert status.customs[0].status.value == "UNDER_REVIEW"
         assert status.customs[0].resolution_note == "commercial invoice sent"
         assert status.stage is Stage.CUSTOMS and status.exception is None
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(
             Milestone.CUSTOMS_RELEASED, "b-3", partner="broker"))  # fmt: skip
         await until(handle, lambda s: s.stage is Stage.DELIVERY)
     assert "customs.held" in stand_ins.notified()
@@ -188,7 +186,7 @@ async def test_a_customs_rejection_compensates(env: WorkflowEnvironment) -> None
     async with stand_ins.running(env.client):
         handle = await start(env.client, "S10006")
         await until(handle, lambda s: any(d.status.value == "SUBMITTED" for d in s.customs))
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(
             Milestone.CUSTOMS_REJECTED, "b-9", partner="broker"))  # fmt: skip
         result: ShipmentStatus = await handle.result()
     assert result.stage is Stage.CANCELLED
@@ -208,7 +206,7 @@ async def test_the_incoterm_decides_which_declarations_we_file(
         handle = await start(env.client, f"S1007{len(filed)}")
         for number, _ in enumerate(filed):
             await until(handle, lambda s, n=number: len(s.customs) > n and s.customs[n].version)
-            await handle.signal(ShipmentWorkflow.event, event(
+            await send(handle, event(
                 Milestone.CUSTOMS_RELEASED, f"rel-{number}", partner="broker"))  # fmt: skip
         status = await until(handle, lambda s: s.stage is Stage.DELIVERY)
     assert [i.direction.value for i in stand_ins.inputs.get("file_customs", [])] == filed

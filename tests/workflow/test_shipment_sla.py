@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from stand_ins import StandInActivities, event, start, status_of, until
+from stand_ins import StandInActivities, event, send, start, status_of, until
 from temporalio.testing import WorkflowEnvironment
 
 from canonical.events import EventClassifier
@@ -59,7 +59,7 @@ async def test_pickup_clock_is_met_by_the_pickup_scan(env: WorkflowEnvironment) 
         await until(handle, lambda s: s.stage is Stage.CUSTOMS)
         await env.sleep(timedelta(hours=19))  # 75 % of 24 h
         assert levels(await status_of(handle))["pickup"] == "warn"
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "p-1"))
+        await send(handle, event(Milestone.PICKED_UP, "p-1"))
         await env.sleep(timedelta(hours=10))  # the pickup deadline passes, met
         status = await status_of(handle)
     pickup = next(c for c in status.sla if c.clock == "pickup")
@@ -78,8 +78,8 @@ async def test_delivery_clock_follows_the_promised_date_and_the_eta(
         delivery = next(c for c in status.sla if c.clock == "delivery")
         accepted = delivery.started_at
         assert delivery.deadline == accepted + timedelta(days=7)  # standard: 7 days
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "p-1"))
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(Milestone.PICKED_UP, "p-1"))
+        await send(handle, event(
             Milestone.CUSTOMS_RELEASED, "r-1", partner="broker"))  # fmt: skip
         # Ops promise two more days: the deadline (and its timers) move.
         promised = accepted + timedelta(days=9)
@@ -89,7 +89,7 @@ async def test_delivery_clock_follows_the_promised_date_and_the_eta(
         assert status.promised_date == promised
         assert next(c for c in status.sla if c.clock == "delivery").deadline == promised
         # The carrier estimates delivery after the promise: ops are warned at once.
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(
             Milestone.DELIVERED, "eta-1", classifier=EventClassifier.ESTIMATED,
             at=promised + timedelta(days=1)))  # fmt: skip
         status = await until(handle, lambda s: levels(s)["delivery"] == "warn")
@@ -114,12 +114,10 @@ async def test_invoice_waits_for_final_charges_then_goes_provisional(
     async with stand_ins.running(env.client):
         handle = await start(env.client, "S20004")
         await until(handle, lambda s: s.stage is Stage.CUSTOMS)
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "p-1"))
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(Milestone.PICKED_UP, "p-1"))
+        await send(handle, event(
             Milestone.CUSTOMS_RELEASED, "r-1", partner="broker"))  # fmt: skip
-        await handle.signal(
-            ShipmentWorkflow.event, event(Milestone.DELIVERED, "d-1", proof_of_delivery=PROOF)
-        )
+        await send(handle, event(Milestone.DELIVERED, "d-1", proof_of_delivery=PROOF))
         result: ShipmentStatus = await handle.result()
     assert result.stage is Stage.INVOICED and result.invoice_provisional
     (release,) = stand_ins.inputs["release_invoice"]

@@ -7,15 +7,13 @@ for exactly once. SLA, ops actions and customs have modules of their own.
 from collections import Counter
 from datetime import timedelta
 
-from stand_ins import StandInActivities, event, stage_of, start
+from stand_ins import StandInActivities, event, send, stage_of, start
 from temporalio.testing import WorkflowEnvironment
 
 from canonical.events import EventClassifier, event_id_for
 from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.shipment import Stage
-from workflows.legacy import MilestoneEventV1
 from workflows.models import TASK_QUEUE, ShipmentStatus
-from workflows.shipment import ShipmentWorkflow
 
 
 async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
@@ -28,15 +26,15 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
         delivered = event(
             Milestone.DELIVERED, "evt_3", proof_of_delivery=ProofOfDelivery(signed_by="J. SMITH")
         )
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "evt_1"))
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.PICKED_UP, "evt_1"))
-        await handle.signal(ShipmentWorkflow.event, delivered)
+        await send(handle, event(Milestone.PICKED_UP, "evt_1"))
+        await send(handle, event(Milestone.PICKED_UP, "evt_1"))
+        await send(handle, delivered)
         await env.sleep(timedelta(days=3))  # nothing moves without customs release
         assert await stage_of(handle) == Stage.CUSTOMS
 
         released = event(Milestone.CUSTOMS_RELEASED, "bev_1", partner="broker")
-        await handle.signal(ShipmentWorkflow.event, released)
-        await handle.signal(ShipmentWorkflow.event, released)
+        await send(handle, released)
+        await send(handle, released)
         result: ShipmentStatus = await handle.result()
 
     assert result.stage == Stage.INVOICED
@@ -88,8 +86,8 @@ async def test_a_regional_shipment_calls_its_partners_on_its_region_s_queues(
     stand_ins = StandInActivities()
     async with stand_ins.running(env.client, region="eu-west"):  # nothing polls global queues
         handle = await start(env.client, "S00012", region="eu-west")
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "bev_12"))
-        await handle.signal(ShipmentWorkflow.event, event(
+        await send(handle, event(Milestone.CUSTOMS_RELEASED, "bev_12"))
+        await send(handle, event(
             Milestone.POD_RECEIVED, "evt_12", proof_of_delivery=ProofOfDelivery(signed_by="A. B.")
         ))  # fmt: skip
         result: ShipmentStatus = await handle.result()
@@ -107,13 +105,13 @@ async def test_delivery_without_proof_does_not_release_the_invoice(
     stand_ins = StandInActivities()
     async with stand_ins.running(env.client):
         handle = await start(env.client, "S00002")
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "bev_9"))
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.DELIVERED, "evt_9"))
+        await send(handle, event(Milestone.CUSTOMS_RELEASED, "bev_9"))
+        await send(handle, event(Milestone.DELIVERED, "evt_9"))
         await env.sleep(timedelta(days=10))
         assert await stage_of(handle) == Stage.DELIVERY
         assert stand_ins.calls["release_invoice"] == 0
-        await handle.signal(
-            ShipmentWorkflow.event,
+        await send(
+            handle,
             event(
                 Milestone.POD_RECEIVED,
                 "evt_10",
@@ -144,56 +142,54 @@ async def test_estimates_and_retracted_events_do_not_move_the_shipment(
     async with stand_ins.running(env.client):
         handle = await start(env.client, "S00003")
         proof = ProofOfDelivery(signed_by="J. SMITH")
-        await handle.signal(
-            ShipmentWorkflow.event,
+        await send(
+            handle,
             event(Milestone.CUSTOMS_RELEASED, "est-1", classifier=EventClassifier.ESTIMATED),
         )
         await env.sleep(timedelta(days=2))
         assert await stage_of(handle) == Stage.CUSTOMS  # an estimate releases nothing
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.CUSTOMS_RELEASED, "act-1"))
+        await send(handle, event(Milestone.CUSTOMS_RELEASED, "act-1"))
         # A planned delivery, then an actual one that the carrier withdraws.
-        await handle.signal(
-            ShipmentWorkflow.event,
-            event(Milestone.DELIVERED, "d-plan", classifier=EventClassifier.PLANNED,
+        await send(handle, event(Milestone.DELIVERED, "d-plan", classifier=EventClassifier.PLANNED,
                   proof_of_delivery=proof),
         )  # fmt: skip
         await env.sleep(timedelta(days=2))
         assert await stage_of(handle) == Stage.DELIVERY
-        await handle.signal(ShipmentWorkflow.event, event(Milestone.DELIVERED, "d-wrong"))
-        await handle.signal(
-            ShipmentWorkflow.event,
-            event(Milestone.EXCEPTION, "retract-1",
+        await send(handle, event(Milestone.DELIVERED, "d-wrong"))
+        await send(handle, event(Milestone.EXCEPTION, "retract-1",
                   retracts_event_id=event_id_for("easypost", "d-wrong")),
         )  # fmt: skip
         await env.sleep(timedelta(days=1))
         assert await stage_of(handle) == Stage.DELIVERY
-        await handle.signal(
-            ShipmentWorkflow.event, event(Milestone.DELIVERED, "d-1", proof_of_delivery=proof)
-        )
+        await send(handle, event(Milestone.DELIVERED, "d-1", proof_of_delivery=proof))
         result: ShipmentStatus = await handle.result()
     assert result.stage == Stage.INVOICED
     assert len(result.events) == 6  # every event stays on the timeline
     assert result.eta is not None  # the planned delivery moved the ETA
 
 
-async def test_version_1_milestone_signals_are_still_understood(env: WorkflowEnvironment) -> None:
+async def test_cumulative_webhooks_record_each_event_once_and_in_one_signal_each(
+    env: WorkflowEnvironment,
+) -> None:
     stand_ins = StandInActivities()
     async with stand_ins.running(env.client):
         handle = await start(env.client, "S00004")
-        for body in (
-            {"milestone": "CUSTOMS_RELEASED", "partner": "broker", "partner_event_id": "b1"},
-            {
-                "milestone": "DELIVERED",
-                "partner": "easypost",
-                "partner_event_id": "e1",
-                "proof_of_delivery": {"signed_by": "J. SMITH"},
-            },
-        ):
-            v1 = MilestoneEventV1.model_validate({**body, "occurred_at": "2026-11-20T10:00:00Z"})
-            await handle.signal(ShipmentWorkflow.milestone, v1)
+        released = event(Milestone.CUSTOMS_RELEASED, "b1", partner="broker")
+        picked = event(Milestone.PICKED_UP, "e1")
+        delivered = event(Milestone.DELIVERED, "e2", proof_of_delivery=ProofOfDelivery(
+            signed_by="J. SMITH"))  # fmt: skip
+        await send(handle, picked)
+        await send(handle, released)
+        await send(handle, picked, delivered, delivered)  # the carrier repeats what it sent
         result: ShipmentStatus = await handle.result()
     assert result.stage == Stage.INVOICED
     assert [e.event_id for e in result.events] == [
-        event_id_for("broker", "b1"),
         event_id_for("easypost", "e1"),
+        event_id_for("broker", "b1"),
+        event_id_for("easypost", "e2"),
     ]
+    history = await handle.fetch_history()
+    signals = [
+        e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert len(signals) == 3  # one per webhook, never one per event

@@ -14,10 +14,11 @@ from temporalio.testing import ActivityEnvironment
 from activities.models import (
     AcceptOrderInput,
     FileCustomsInput,
+    LinkTrackingInput,
     NotifyFinanceInput,
-    RecordTrackingInput,
     ReleaseInvoiceInput,
     StepInput,
+    WriteTrackingRefInput,
 )
 from canonical.goods import Package
 from canonical.shipment import Incoterm
@@ -109,14 +110,17 @@ async def test_booking_steps_twice_book_once(partners: Partners) -> None:
     assert orders[0] == orders[1]
     assert bookings[0] == bookings[1] and bookings[0].tracking_number
 
-    tracking = RecordTrackingInput(
+    link = LinkTrackingInput(
         shipment_id=step.shipment_id,
         carrier="easypost",
         tracking_number=bookings[0].tracking_number,
-        picking_id=accepted.picking_id,
+    )
+    write = WriteTrackingRefInput(
+        picking_id=accepted.picking_id or 0, tracking_number=bookings[0].tracking_number
     )
     for _ in "ab":
-        await env.run(partners.activities.record_tracking, tracking)
+        await env.run(partners.activities.link_tracking, link)
+        await env.run(partners.activities.write_tracking_ref, write)
     picking = await partners.odoo.read_one(
         "stock.picking", accepted.picking_id or 0, ["carrier_tracking_ref"]
     )
@@ -134,13 +138,11 @@ async def test_booking_steps_twice_book_once(partners: Partners) -> None:
 
 async def test_tracking_number_of_another_shipment_is_refused(partners: Partners) -> None:
     env = ActivityEnvironment()
-    link = RecordTrackingInput(
-        shipment_id="shipment-A", carrier="easypost", tracking_number="EZ1", picking_id=None
-    )
-    await env.run(partners.activities.record_tracking, link)
+    link = LinkTrackingInput(shipment_id="shipment-A", carrier="easypost", tracking_number="EZ1")
+    await env.run(partners.activities.link_tracking, link)
     with pytest.raises(ApplicationError) as caught:
         await env.run(
-            partners.activities.record_tracking,
+            partners.activities.link_tracking,
             link.model_copy(update={"shipment_id": "shipment-B"}),
         )
     assert caught.value.non_retryable and caught.value.type == "TrackingConflict"

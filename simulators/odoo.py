@@ -7,8 +7,8 @@ envelope, malformed envelopes as ``{"code": -32600, "message": "Invalid Request"
 and the fault switches ``/_sim/faults``. Transport faults (outage, 429, 5xx) are HTTP-level
 errors; ``partner_error_*`` fails ``object`` calls in Odoo's own error envelope (HTTP 200) or
 with the JSON-2 status of that exception. When ``sim_odoo_state_file`` is set, the store is
-loaded from it at start (or seeded and written when it does not exist yet) and rewritten
-atomically after every write.
+loaded from it at start (or seeded and written when it does not exist yet) and rewritten by
+group commit (:mod:`simulators.state_file`): a request is answered once its write is on disk.
 """
 
 import json
@@ -22,11 +22,12 @@ from simulators.faults import FaultState
 from simulators.odoo_business import HOOKS
 from simulators.odoo_errors import INVALID_REQUEST, OdooError, error_envelope
 from simulators.odoo_json2 import json2_call, odoo_failure
-from simulators.odoo_persist import dump, load, load_state_file, save_state_file
+from simulators.odoo_persist import dump, load
 from simulators.odoo_seed import seed, seed_missing
 from simulators.odoo_service import OdooService
 from simulators.odoo_store import OdooStore
 from simulators.settings import SimulatorSettings
+from simulators.state_file import StateFile
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ def build_service(settings: SimulatorSettings) -> OdooService:
     """A service over a seeded store, or over the state file's records when it exists."""
     store = OdooStore(HOOKS)
     path = settings.sim_odoo_state_file
-    saved = load_state_file(path) if path is not None else None
+    state_file = StateFile(path, lambda: dump(store), interval=settings.sim_state_flush_interval)
+    saved = state_file.load()
     if saved is not None:
         load(store, saved)
         seed_missing(store)
@@ -46,14 +48,14 @@ def build_service(settings: SimulatorSettings) -> OdooService:
     else:
         seed(store)
         if path is not None:
-            save_state_file(path, dump(store))
+            state_file.write_now()
             logger.info("odoo: seeded a fresh state file at %s", path)
     return OdooService(
         db=settings.odoo_db,
         login=settings.odoo_login,
         password=settings.odoo_password,
         store=store,
-        state_file=path,
+        state_file=state_file,
         version=settings.sim_odoo_version,
     )
 
@@ -119,8 +121,14 @@ async def sim_calls(request: web.Request) -> web.Response:
 def create_odoo_app(settings: SimulatorSettings) -> web.Application:
     """The Odoo aiohttp application (loads or seeds its store immediately)."""
     faults = FaultState("odoo", settings.faults_for("odoo"))
-    app = web.Application(middlewares=[fault_middleware(faults, odoo_failure)])
-    app[SERVICE_KEY] = build_service(settings)
+    service = build_service(settings)
+    state_file = service.state_file
+    assert state_file is not None
+    app = web.Application(
+        middlewares=[fault_middleware(faults, odoo_failure), state_file.middleware()]
+    )
+    app[SERVICE_KEY] = service
+    app.on_cleanup.append(state_file.on_cleanup)
     app[FAULTS_KEY] = faults
     app.router.add_post("/jsonrpc", jsonrpc)
     app.router.add_post("/json/2/{model}/{method}", json2)

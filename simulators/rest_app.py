@@ -11,8 +11,10 @@ signed :class:`~simulators.webhooks.WebhookSender` (:class:`Webhooks`) whose del
 State: with ``sim_state_dir``, ``<name>.json`` holds the partner's own state
 (:class:`Persistent`; under ``nested_as`` when given), the stored idempotent responses
 (``idempotency``) and the undelivered webhooks (``webhooks``); handlers save it with
-``app[FILE_KEY].save()`` after every change. It is loaded before the app serves, and
-undelivered webhooks are sent again at start. Every app also has ``GET /_sim/requests`` and
+``app[FILE_KEY].save()`` after every change, and the file is written by group commit (see
+:mod:`simulators.state_file`: a write request is answered once its change is on disk; the
+rest is flushed at cleanup). It is loaded before the app serves, and undelivered webhooks are
+sent again at start. Every app also has ``GET /_sim/requests`` and
 the fault switches ``/_sim/faults``.
 """
 
@@ -150,7 +152,9 @@ def rest_app(
             data["webhooks"] = sender.pending()
         return data
 
-    state_file = StateFile(settings.state_file(name), dump)
+    state_file = StateFile(
+        settings.state_file(name), dump, interval=settings.sim_state_flush_interval
+    )
     saved = state_file.load()
     if saved is not None:
         state.load(saved if nested_as is None else saved[nested_as])
@@ -159,6 +163,7 @@ def rest_app(
         fault_middleware(faults, failure_renderer(errors.render, errors.code_for)),
         error_middleware(errors.render, errors.router_codes),
         auth,
+        state_file.middleware(),  # outside the idempotency middleware: covers stored keys
     ]
     if idempotency is not None:
         if saved is not None:
@@ -195,4 +200,5 @@ def rest_app(
     if sender is not None or stories is not None:
         app.on_startup.append(start)
         app.on_cleanup.append(cleanup)
+    app.on_cleanup.append(state_file.on_cleanup)  # last: stories and webhooks have stopped
     return app

@@ -4,6 +4,8 @@ Guarantees: secrets have no defaults (a missing one fails validation at start) a
 ``SecretStr`` so they never appear in ``repr`` or logs. Other ``BORDERFLOW_*`` variables (the
 platform shares one environment) are ignored. ``sim_faults`` (``BORDERFLOW_SIM_FAULTS``, JSON)
 is validated at start: unknown partners or fault fields fail validation like a missing secret.
+``sim_state_flush_interval`` is the longest a state file rests between two snapshots; an
+answered write waited at most that plus two snapshot writes (:mod:`simulators.state_file`).
 """
 
 import re
@@ -49,6 +51,7 @@ class SimulatorSettings(BaseSettings):
     sim_odoo_state_file: Path | None = None
     sim_odoo_version: str = "17.0"
     sim_state_dir: Path | None = None
+    sim_state_flush_interval: float = 0.25
     sim_faults: dict[str, dict[str, Any]] = {}
 
     @field_validator("api_url")
@@ -61,6 +64,13 @@ class SimulatorSettings(BaseSettings):
     def _positive_time_scale(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("sim_time_scale must be > 0")
+        return value
+
+    @field_validator("sim_state_flush_interval")
+    @classmethod
+    def _flush_interval(cls, value: float) -> float:
+        if not 0 <= value <= 10:
+            raise ValueError("sim_state_flush_interval must be between 0 and 10 seconds")
         return value
 
     @field_validator("sim_odoo_version")

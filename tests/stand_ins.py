@@ -47,6 +47,7 @@ from canonical.milestones import Milestone
 from canonical.money import Money
 from canonical.shipment import Shipment, Stage
 from workers.regions import regional_task_queue
+from workers.sandbox import workflow_runner
 from workflows.models import TASK_QUEUE, EventBatch, ShipmentInput, ShipmentStatus
 from workflows.partners import PARTNERS
 from workflows.policy import DEFAULT_POLICY_FILE, load_policy_file
@@ -232,6 +233,7 @@ class StandInActivities:
                         client,
                         task_queue=queue,
                         workflows=[ShipmentWorkflow],
+                        workflow_runner=workflow_runner(),
                         activities=self.all(),
                     )
                 )

@@ -38,6 +38,7 @@ from workers.http import (
 from workers.lifetime import exit_process
 from workers.liveness import LivenessInterceptor
 from workers.regions import regional_task_queue
+from workers.sandbox import workflow_runner
 from workers.settings import WorkerSettings
 from workflows.client import connect
 from workflows.models import TASK_QUEUE
@@ -101,6 +102,7 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
     workers = [
         Worker(client, task_queue=TASK_QUEUE,
                workflows=[ShipmentWorkflow, ReconciliationWorkflow],
+               workflow_runner=workflow_runner(),
                activities=groups[LOCAL.partner], **common)  # type: ignore[arg-type]
     ]  # fmt: skip
     for calls in PARTNERS:

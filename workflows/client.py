@@ -12,12 +12,12 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.common import HeaderCodecBehavior
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from workers.codec import codec_from_settings
 from workers.connection import ConnectionSettings
+from workflows.converter import shared_pydantic_data_converter
 from workflows.models import SEARCH_ATTRIBUTES
 
 
@@ -26,9 +26,9 @@ def data_converter(settings: ConnectionSettings) -> DataConverter:
     messages and stack traces moved into (encrypted) encoded attributes."""
     codec = codec_from_settings(settings)
     if codec is None:
-        return pydantic_data_converter
+        return shared_pydantic_data_converter
     return dataclasses.replace(
-        pydantic_data_converter,
+        shared_pydantic_data_converter,
         payload_codec=codec,
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

@@ -6,6 +6,7 @@ server). The history is fetched raw, with a client that has no codec, and search
 
 import asyncio
 import base64
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield running
     finally:
         running.stop()
+
+
+LOCAL_ACTIVITY_KEYS = {
+    "seq", "attempt", "activity_id", "activity_type", "complete_time", "backoff",
+    "original_schedule_time", "activation_index",
+}  # fmt: skip
+"""What the SDK records in clear about a local activity (``core_local_activity`` marker)."""
 
 
 def payloads_in(message: Message, path: str = "") -> Iterator[tuple[str, Payload]]:
@@ -98,13 +106,19 @@ def test_history_holds_no_readable_payload(platform: Platform) -> None:
     events = raw_history(platform)
     raw = b"".join(event.SerializeToString() for event in events)
     found = [(path, p) for event in events for path, p in payloads_in(event)]
-    # Two kinds of payload stay plain by design, and carry no business data: search attributes
-    # (the server indexes them; no PII goes there) and the SDK's own patch markers, which
-    # record a `workflow.patched` id such as "canonical-v2".
-    internal = (".search_attributes", "[patch-data]")
+    # Three kinds of payload stay plain by design, and carry no business data: search
+    # attributes (the server indexes them; no PII goes there), the SDK's own patch markers,
+    # which record a `workflow.patched` id (none before the first release), and the SDK's
+    # bookkeeping of a local activity (sequence, attempt, activity type, times).
+    local = "marker_recorded_event_attributes.details[data]"
+    internal = (".search_attributes", "[patch-data]", local)
     data = [(path, p) for path, p in found if not any(part in path for part in internal)]
     patches = [p.data for path, p in found if "[patch-data]" in path]
-    assert patches and all(b'"id"' in patch and ORDER_REF not in patch for patch in patches)
+    assert all(b'"id"' in patch and ORDER_REF not in patch for patch in patches)
+    bookkeeping = [json.loads(p.data) for path, p in found if local in path]
+    assert bookkeeping and all(set(b) <= LOCAL_ACTIVITY_KEYS for b in bookkeeping), bookkeeping
+    results = [path for path, _ in data if "marker_recorded" in path]
+    assert results, [path for path, _ in data]  # a local activity's result is encrypted too
     assert len(data) >= 20, [path for path, _ in data]
     clear = [path for path, p in data if p.metadata.get("encoding") != b"binary/encrypted"]
     assert clear == []

@@ -25,6 +25,14 @@ yet (the tracking link may not be written yet), retried by the loop; DEAD once n
 
 An admin's replay is one attempt, recorded as such; a message delivered before stays
 delivered whatever the replay finds (``store/inbox.py``), so the loop never takes it up again.
+
+The webhook's own write is the INSERT that stores it (``api/webhooks.py``): a DELIVERED
+outcome of the loop or of a first attempt is recorded off the request path, by one writer
+task that records whatever has accumulated in one statement (:meth:`InboxDelivery.flush`
+waits for it; the loop and a replay call it first). Until then the message reads RECEIVED;
+the loop leaves alone a message whose outcome is waiting. Should that write fail or the
+process stop first, the message stays RECEIVED and the loop delivers it again (at-least-once,
+as above). Every other outcome is recorded before the attempt returns.
 """
 
 import asyncio
@@ -37,20 +45,22 @@ from sqlalchemy.engine import Engine
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import partner_scope
 from api.delivered_events import DeliveredEvents
+from api.partner_scope import PartnerScope
 from canonical.dialects import MalformedPayload, normalize
 from canonical.dialects.normalized import NormalizedWebhook
 from canonical.events import ShipmentEvent
 from observability.metrics import record_milestone
 from observability.tracing import PARTNER, PARTNER_EVENT_ID, tag_shipment, tracer
 from store.inbox import (
+    Delivery,
     InboxMessage,
     InboxState,
     due_for_delivery,
     get_message,
     purge_delivered,
     record_attempt,
+    record_deliveries,
 )
 from workflows.models import EventBatch
 from workflows.shipment import ShipmentWorkflow
@@ -75,6 +85,10 @@ class InboxDelivery:
         self._unknown_grace = unknown_grace
         self._retention = retention
         self._delivered = DeliveredEvents()
+        self._scope = PartnerScope(store)
+        self._pending: dict[int, Delivery] = {}
+        """DELIVERED outcomes not yet recorded, by message id."""
+        self._writer: asyncio.Task[None] | None = None
 
     async def deliver(
         self, message: InboxMessage, normalized: NormalizedWebhook | None = None,
@@ -92,9 +106,11 @@ class InboxDelivery:
             return await attempt(InboxState.DEAD, reason=f"not understood: {err}")
         if not normalized.events:
             return await attempt(InboxState.IGNORED)
-        found = await asyncio.to_thread(
-            partner_scope.route, self._store, message.partner, normalized.references
-        )
+        found = self._scope.cached(message.partner, normalized.references)
+        if found is None:
+            found = await asyncio.to_thread(
+                self._scope.route, message.partner, normalized.references
+            )
         if found.refused is not None:
             return await attempt(InboxState.DEAD, reason=f"refused: {found.refused}")
         shipment_id = found.shipment_id
@@ -103,10 +119,11 @@ class InboxDelivery:
             return await self._unknown(
                 message, f"no shipment matches {message.partner} {refs}", replay=replay
             )
-        events = [e.model_copy(update={"shipment_id": shipment_id}) for e in normalized.events]
+        events = normalized.events
         if not replay:
             unsent = set(self._delivered.unsent(shipment_id, (e.event_id for e in events)))
             events = [event for event in events if event.event_id in unsent]
+        events = [e.model_copy(update={"shipment_id": shipment_id}) for e in events]
         handle = self._client.get_workflow_handle(shipment_id)
         try:
             await self._signal(handle, message, events)
@@ -114,11 +131,11 @@ class InboxDelivery:
             return await self._not_signalled(message, handle, err, replay=replay)
         for event in events:  # each event signalled (a repeat left out is not counted)
             record_milestone(message.partner, event.milestone.value)
-        if not events:
-            return await attempt(InboxState.DELIVERED, shipment_id=shipment_id,
-                                 reason="nothing new: every event was signalled to "
-                                        f"{shipment_id} before")  # fmt: skip
-        return await attempt(InboxState.DELIVERED, shipment_id=shipment_id)
+        note = None if events else f"nothing new: every event was signalled to {shipment_id} before"
+        if replay:
+            return await attempt(InboxState.DELIVERED, shipment_id=shipment_id, reason=note)
+        self._record_later(Delivery(message.id, shipment_id, note))
+        return InboxState.DELIVERED
 
     async def _signal(
         self, handle: WorkflowHandle[Any, Any], message: InboxMessage,
@@ -163,6 +180,7 @@ class InboxDelivery:
 
         Returns the message as the attempt left it and the attempt's outcome (``None``: no
         such message)."""
+        await self.flush()
         message = await asyncio.to_thread(get_message, self._store, message_id)
         if message is None:
             return None
@@ -172,7 +190,9 @@ class InboxDelivery:
 
     async def redeliver(self, message_id: int) -> InboxState | None:
         """The loop's attempt: only a message still RECEIVED (another replica may have
-        delivered it since it was listed)."""
+        delivered it since it was listed, or its outcome is still to be recorded)."""
+        if message_id in self._pending:
+            return None
         message = await asyncio.to_thread(get_message, self._store, message_id)
         if message is None or message.state != InboxState.RECEIVED:
             return None
@@ -183,6 +203,7 @@ class InboxDelivery:
         last_purge = datetime.min.replace(tzinfo=UTC)
         while True:
             try:
+                await self.flush()
                 due = await asyncio.to_thread(
                     due_for_delivery, self._store, older_than=timedelta(seconds=every_s)
                 )
@@ -197,6 +218,30 @@ class InboxDelivery:
                 log.exception("inbox redelivery round failed")
             await asyncio.sleep(every_s)
 
+    def _record_later(self, delivery: Delivery) -> None:
+        """Queue a DELIVERED outcome for the writer task (started when none runs)."""
+        self._pending[delivery.message_id] = delivery
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        """Record the queued outcomes, all that have accumulated in one statement, until
+        none is left. A failed write is logged and dropped: the loop delivers those again."""
+        while self._pending:
+            batch = list(self._pending.values())
+            try:
+                await asyncio.to_thread(record_deliveries, self._store, batch)
+            except Exception:
+                log.exception("recording %d deliveries failed: the loop retries them", len(batch))
+            for delivery in batch:
+                if self._pending.get(delivery.message_id) is delivery:
+                    del self._pending[delivery.message_id]
+
+    async def flush(self) -> None:
+        """Wait until every DELIVERED outcome queued so far is recorded (or its write failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
     async def _unknown(self, message: InboxMessage, reason: str, *, replay: bool) -> InboxState:
         assert message.id is not None
         young = datetime.now(UTC) - as_utc(message.received_at) < self._unknown_grace
@@ -207,13 +252,13 @@ class InboxDelivery:
         self, message_id: int, outcome: InboxState, *, shipment_id: str | None = None,
         reason: str | None = None, replay: bool = False,
     ) -> InboxState:  # fmt: skip
-        message = await asyncio.to_thread(
+        state = await asyncio.to_thread(
             record_attempt, self._store, message_id, outcome, shipment_id=shipment_id,
             reason=reason, replay=replay,
         )  # fmt: skip
-        if message.state == InboxState.DEAD:
+        if state == InboxState.DEAD:
             log.warning("inbox message %s is a dead letter: %s", message_id, reason)
-        elif message.state == InboxState.LATE:
+        elif state == InboxState.LATE:
             log.warning("inbox message %s arrived late: %s", message_id, reason)
         return outcome
 

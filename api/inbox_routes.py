@@ -43,11 +43,16 @@ class InboxRoutes:
         app.router.add_post("/v1/inbox/{message_id}/replay", self.replay)
 
     async def list(self, request: web.Request) -> web.Response:
-        """Messages in id order; ``state``, ``after`` (cursor) and ``limit`` (≤ 200) filter."""
+        """Messages in id order; ``state``, ``after`` (cursor) and ``limit`` (≤ 200) filter.
+
+        Delivered outcomes are written just after the webhook's answer (``InboxDelivery``):
+        this process's are recorded before the list is read; another replica's may show as
+        ``received`` for the few milliseconds until its writer runs."""
         try:
             query = InboxListQuery.model_validate(dict(request.query))
         except ValidationError as err:
             return query_problem(err)
+        await self._delivery.flush()  # this process's delivered outcomes, recorded first
         messages = await asyncio.to_thread(
             list_messages, self._store, state=query.state, after_id=query.after, limit=query.limit
         )

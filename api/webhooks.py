@@ -11,6 +11,10 @@ is stored in the inbox before any 2xx is sent:
 - otherwise delivery is tried at once: 200 when every event was signalled, 202 when the
   payload is stored and will be delivered by the redelivery loop (Temporal down, shipment not
   known yet) or was kept as a dead letter. Either way the partner need not send it again.
+
+A delivered webhook costs one write before its answer, the INSERT that stores it; its
+shipment is usually found in memory (``api/partner_scope.py``) and its DELIVERED outcome is
+recorded just after the answer, batched with others' (``api/inbox_delivery.py``).
 """
 
 import asyncio

@@ -15,11 +15,13 @@ Guarantees:
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint, func
+from sqlalchemy import Column, LargeBinary, UniqueConstraint, bindparam, case, func, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -84,23 +86,25 @@ def store_message(
     state: InboxState = InboxState.RECEIVED,
     reason: str | None = None,
 ) -> tuple[InboxMessage, bool]:
-    """Store a payload; returns ``(message, True)``, or ``(existing, False)`` for a duplicate."""
+    """Store a payload in one INSERT; returns ``(message, True)``, or ``(existing, False)`` for
+    a duplicate."""
     kept = {k: v for k, v in headers.items() if k.lower() not in PRIVATE_HEADERS}
     now = _now()
-    message = InboxMessage(
-        partner=partner, dedupe_key=dedupe_key, received_at=now, updated_at=now,
-        headers=json.dumps(kept, sort_keys=True), body=body, state=state, reason=reason,
-        last_outcome=None if state is InboxState.RECEIVED else state,
-    )  # fmt: skip
+    values: dict[str, Any] = {
+        "partner": partner, "dedupe_key": dedupe_key, "received_at": now, "updated_at": now,
+        "headers": json.dumps(kept, sort_keys=True), "body": body, "state": state,
+        "reason": reason, "last_outcome": None if state is InboxState.RECEIVED else state,
+        "attempts": 0, "deliveries": 0, "replays": 0,
+    }  # fmt: skip
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            session.add(message)
-            session.commit()
-            return message, True
+        with engine.begin() as connection:
+            key = connection.execute(insert(InboxMessage), values).inserted_primary_key
     except IntegrityError:
         existing = find_message(engine, partner, dedupe_key)
         assert existing is not None
         return existing, False
+    assert key is not None
+    return InboxMessage(id=key[0], **values), True
 
 
 def find_message(engine: Engine, partner: str, dedupe_key: str) -> InboxMessage | None:
@@ -125,30 +129,73 @@ def record_attempt(
     shipment_id: str | None = None,
     reason: str | None = None,
     replay: bool = False,
-) -> InboxMessage:
-    """Record one delivery attempt's outcome (``replay``: an admin's); returns the message.
+) -> InboxState:
+    """Record one delivery attempt's outcome (``replay``: an admin's) in one UPDATE; returns
+    the message's state after it.
 
-    The state becomes the outcome, except that a delivered message stays delivered."""
-    with Session(engine, expire_on_commit=False) as session:
-        message = session.get(InboxMessage, message_id, with_for_update=True)
-        if message is None:
-            raise KeyError(message_id)
-        now = _now()
-        if outcome is InboxState.DELIVERED:
-            message.deliveries += 1
-            message.delivered_at = message.delivered_at or now
-        message.state = InboxState.DELIVERED if message.delivered_at else outcome
-        message.last_outcome = outcome
-        message.shipment_id = shipment_id or message.shipment_id
-        message.reason = reason
-        message.attempts += 1
-        message.updated_at = now
-        if replay:
-            message.replays += 1
-            message.replayed_at = now
-        session.add(message)
-        session.commit()
-        return message
+    The state becomes the outcome, except that a delivered message stays delivered. Raises
+    ``KeyError`` when there is no such message."""
+    now = _now()
+    delivered = outcome is InboxState.DELIVERED
+    values: dict[str, Any] = {
+        "state": InboxState.DELIVERED if delivered else case(
+            (col(InboxMessage.delivered_at).is_not(None), InboxState.DELIVERED.value),
+            else_=outcome.value,
+        ),
+        "last_outcome": outcome, "reason": reason, "updated_at": now,
+        "attempts": col(InboxMessage.attempts) + 1,
+    }  # fmt: skip
+    if shipment_id:
+        values["shipment_id"] = shipment_id
+    if delivered:
+        values["deliveries"] = col(InboxMessage.deliveries) + 1
+        values["delivered_at"] = func.coalesce(col(InboxMessage.delivered_at), now)
+    if replay:
+        values["replays"] = col(InboxMessage.replays) + 1
+        values["replayed_at"] = now
+    with engine.begin() as connection:
+        state = connection.execute(
+            update(InboxMessage)
+            .where(col(InboxMessage.id) == message_id)
+            .values(values)
+            .returning(col(InboxMessage.state))
+        ).scalar_one_or_none()
+    if state is None:
+        raise KeyError(message_id)
+    return InboxState(state)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A first attempt that delivered ``message_id`` to ``shipment_id`` (``reason``: a note)."""
+
+    message_id: int
+    shipment_id: str
+    reason: str | None = None
+
+
+def record_deliveries(engine: Engine, deliveries: Sequence[Delivery]) -> None:
+    """Record attempts that delivered, as :func:`record_attempt` would one by one, in one
+    transaction of one statement (a message no longer stored is skipped)."""
+    if not deliveries:
+        return
+    now = _now()
+    statement = (
+        update(InboxMessage)
+        .where(col(InboxMessage.id) == bindparam("b_id"))
+        .values(
+            state=InboxState.DELIVERED, last_outcome=InboxState.DELIVERED,
+            shipment_id=bindparam("b_shipment"), reason=bindparam("b_reason"),
+            attempts=col(InboxMessage.attempts) + 1,
+            deliveries=col(InboxMessage.deliveries) + 1,
+            delivered_at=func.coalesce(col(InboxMessage.delivered_at), bindparam("b_now")),
+            updated_at=bindparam("b_now"),
+        )
+    )  # fmt: skip
+    rows = [{"b_id": d.message_id, "b_shipment": d.shipment_id, "b_reason": d.reason,
+             "b_now": now} for d in deliveries]  # fmt: skip
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
 
 
 def list_messages(

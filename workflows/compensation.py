@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from canonical.customs import DeclarationStatus
     from workflows.context import ShipmentContext
     from workflows.customs import Declaration
+    from workflows.models import CUSTOMS_STATUS
     from workflows.partners import BROKER, CARRIER, ODOO, TMS, Activity, PartnerCalls
     from workflows.state import TimelineKind
 
@@ -83,6 +84,7 @@ class Compensation:
         if current.status.is_final or not declaration.withdraw(workflow.now()):
             return
         self._note(TimelineKind.CUSTOMS, f"{direction} declaration CANCELLED")
+        self._context.attributes.set(CUSTOMS_STATUS, DeclarationStatus.CANCELLED.value)
         if current.declaration_id is not None:
             undo = CancelDeclarationInput(
                 shipment_id=self._id,

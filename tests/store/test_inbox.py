@@ -2,10 +2,12 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from store.inbox import (
+    Delivery,
     InboxMessage,
     InboxState,
     due_for_delivery,
@@ -13,6 +15,7 @@ from store.inbox import (
     list_messages,
     purge_delivered,
     record_attempt,
+    record_deliveries,
     store_message,
 )
 
@@ -40,15 +43,15 @@ def test_a_payload_is_stored_once_with_its_headers_minus_private_ones(engine: En
 def test_delivery_outcomes_are_recorded_and_listed_by_state(engine: Engine) -> None:
     stored = [store_message(engine, partner="broker", dedupe_key=key(), headers={},
                             body=b"{}")[0] for _ in range(3)]  # fmt: skip
-    ids = [m.id for m in stored]
-    assert None not in ids
-    record_attempt(engine, ids[0], InboxState.DELIVERED, shipment_id="shipment-S1")  # type: ignore[arg-type]
-    record_attempt(engine, ids[1], InboxState.DEAD, reason="no shipment matches")  # type: ignore[arg-type]
-    dead = get_message(engine, ids[1])  # type: ignore[arg-type]
+    ids = [m.id for m in stored if m.id is not None]
+    assert len(ids) == 3
+    record_attempt(engine, ids[0], InboxState.DELIVERED, shipment_id="shipment-S1")
+    record_attempt(engine, ids[1], InboxState.DEAD, reason="no shipment matches")
+    dead = get_message(engine, ids[1])
     assert dead and dead.reason == "no shipment matches" and dead.attempts == 1
-    listed = list_messages(engine, state=InboxState.DEAD, after_id=min(ids) - 1)  # type: ignore[type-var]
+    listed = list_messages(engine, state=InboxState.DEAD, after_id=min(ids) - 1)
     assert [m.id for m in listed] == [ids[1]]
-    page = list_messages(engine, after_id=ids[0], limit=1)  # type: ignore[arg-type]
+    page = list_messages(engine, after_id=ids[0], limit=1)
     assert [m.id for m in page] == [ids[1]]
 
 
@@ -58,11 +61,12 @@ def test_only_stale_received_messages_are_due_and_retention_spares_dead_letters(
     message, _ = store_message(engine, partner="tms", dedupe_key=key(), headers={}, body=b"{}")
     dead, _ = store_message(engine, partner="tms", dedupe_key=key(), headers={}, body=b"{}",
                             state=InboxState.DEAD, reason="x")  # fmt: skip
+    assert message.id is not None and dead.id is not None
     assert message.id not in due_for_delivery(engine, older_than=timedelta(minutes=5))
     assert message.id in due_for_delivery(engine, older_than=timedelta(seconds=-1))
     assert dead.id not in due_for_delivery(engine, older_than=timedelta(seconds=-1))
 
-    record_attempt(engine, message.id, InboxState.DELIVERED)  # type: ignore[arg-type]
+    record_attempt(engine, message.id, InboxState.DELIVERED)
     with Session(engine) as session:  # age both messages by ten days
         for stored in (session.get(InboxMessage, message.id), session.get(InboxMessage, dead.id)):
             assert stored is not None
@@ -70,5 +74,45 @@ def test_only_stale_received_messages_are_due_and_retention_spares_dead_letters(
             session.add(stored)
         session.commit()
     assert purge_delivered(engine, older_than=timedelta(days=7)) >= 1
-    assert get_message(engine, message.id) is None  # type: ignore[arg-type]
-    assert get_message(engine, dead.id) is not None  # type: ignore[arg-type]
+    assert get_message(engine, message.id) is None
+    assert get_message(engine, dead.id) is not None
+
+
+def test_deliveries_recorded_in_one_batch_count_as_attempts_and_keep_the_first_delivery(
+    engine: Engine,
+) -> None:
+    first, _ = store_message(engine, partner="easypost", dedupe_key=key(), headers={}, body=b"{}")
+    second, _ = store_message(engine, partner="easypost", dedupe_key=key(), headers={}, body=b"{}")
+    assert first.id is not None and second.id is not None
+    record_deliveries(engine, [Delivery(first.id, "shipment-S1"),
+                               Delivery(second.id, "shipment-S2", "nothing new")])  # fmt: skip
+    once = get_message(engine, first.id)
+    assert once is not None and once.delivered_at is not None
+    assert (once.state, once.last_outcome, once.shipment_id, once.reason) == (
+        "delivered", "delivered", "shipment-S1", None,
+    )  # fmt: skip
+    assert (once.attempts, once.deliveries, once.replays) == (1, 1, 0)
+    noted = get_message(engine, second.id)
+    assert (
+        noted is not None and noted.reason == "nothing new" and noted.shipment_id == "shipment-S2"
+    )
+    record_deliveries(engine, [Delivery(first.id, "shipment-S1")])
+    twice = get_message(engine, first.id)
+    assert twice is not None and (twice.attempts, twice.deliveries) == (2, 2)
+    assert twice.delivered_at == once.delivered_at
+    record_deliveries(engine, [])  # nothing to record: no statement
+
+
+def test_an_attempt_after_a_delivery_leaves_the_message_delivered(engine: Engine) -> None:
+    message, _ = store_message(engine, partner="easypost", dedupe_key=key(), headers={}, body=b"{}")
+    assert message.id is not None
+    assert record_attempt(engine, message.id, InboxState.DEAD, reason="x") is InboxState.DEAD
+    assert record_attempt(engine, message.id, InboxState.DELIVERED) is InboxState.DELIVERED
+    late = record_attempt(engine, message.id, InboxState.LATE, reason="ended", replay=True)
+    assert late is InboxState.DELIVERED
+    stored = get_message(engine, message.id)
+    assert stored is not None and (stored.state, stored.last_outcome) == ("delivered", "late")
+    assert (stored.attempts, stored.deliveries, stored.replays) == (3, 1, 1)
+    assert stored.replayed_at is not None and stored.reason == "ended"
+    with pytest.raises(KeyError):
+        record_attempt(engine, 2**31 - 1, InboxState.DELIVERED)

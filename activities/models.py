@@ -49,12 +49,6 @@ class CarrierBooking(BaseModel):
     """The carrier's quote at booking (provisional until its final charges)."""
 
 
-class LinkTrackingInput(BaseModel):
-    shipment_id: str
-    carrier: str
-    tracking_number: str
-
-
 class WriteTrackingRefInput(BaseModel):
     picking_id: int
     tracking_number: str

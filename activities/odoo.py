@@ -7,9 +7,17 @@ Odoo has no idempotency keys, so callers make writes safe to repeat by searching
 create and by checking a record's state before calling an ``action_*`` method. Empty values
 (Odoo's ``false``) read as ``None`` here; many2one values stay ``[id, "name"]`` (see
 :func:`many2one_id`).
+
+Reference data (:meth:`OdooClient.read_reference`: countries, incoterms, a company's partner)
+is read once per client and then served from memory for at most ``reference_ttl_s`` (10 minutes
+by default): an edit in Odoo is seen by this process within that time, never later. The cache
+is bounded (:data:`REFERENCE_CAP` values; expired and then oldest entries go first), ids Odoo
+does not return are not cached, and the ids a call lacks are read in one call.
 """
 
 import asyncio
+import time
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import httpx
@@ -24,6 +32,56 @@ TransportName = Literal["auto", "jsonrpc", "json2"]
 READ_RETRY_DELAYS_S = (0.2, 0.6)
 """Pauses between the in-client attempts of a read (three attempts in all)."""
 JSON2_SINCE = 19
+REFERENCE_TTL_S = 600.0
+"""How long a reference value read from Odoo is served from memory."""
+REFERENCE_CAP = 4096
+"""At most this many reference values are kept (the seed has ~250 countries, 11 incoterms)."""
+
+
+class ReferenceCache:
+    """``(model, field, id) → value``, each for ``ttl_s`` seconds, at most ``cap`` of them."""
+
+    def __init__(
+        self, ttl_s: float, cap: int = REFERENCE_CAP, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl_s = ttl_s
+        self._cap = cap
+        self._clock = clock
+        self._values: dict[tuple[str, str, int], tuple[float, Any]] = {}
+
+    def get(self, model: str, field: str, ids: Iterable[int]) -> dict[int, Any]:
+        """The fresh values among ``ids`` (an expired one is dropped)."""
+        now = self._clock()
+        found: dict[int, Any] = {}
+        for record_id in ids:
+            entry = self._values.get((model, field, record_id))
+            if entry is None:
+                continue
+            if entry[0] <= now:
+                del self._values[(model, field, record_id)]
+            else:
+                found[record_id] = entry[1]
+        return found
+
+    def put(self, model: str, field: str, values: dict[int, Any]) -> None:
+        now = self._clock()
+        for record_id, value in values.items():
+            key = (model, field, record_id)
+            self._values.pop(key, None)  # re-inserted last: the newest
+            if len(self._values) >= self._cap:
+                self._evict(now)
+            self._values[key] = (now + self._ttl_s, value)
+
+    def _evict(self, now: float) -> None:
+        """Drop the expired values; if none were, the oldest one."""
+        expired = [key for key, (until, _) in self._values.items() if until <= now]
+        for key in expired:
+            del self._values[key]
+        if not expired:
+            del self._values[next(iter(self._values))]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class OdooClient:
@@ -40,6 +98,7 @@ class OdooClient:
         transport: TransportName = "auto",
         timeout_s: float = 20.0,
         http: httpx.AsyncClient | None = None,
+        reference_ttl_s: float = REFERENCE_TTL_S,
     ) -> None:
         self._db = database
         self._login = login
@@ -50,6 +109,7 @@ class OdooClient:
         self._transport: OdooTransport | None = None
         self._choosing = asyncio.Lock()
         self.transport_name: str | None = None
+        self.reference = ReferenceCache(reference_ttl_s)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -132,6 +192,21 @@ class OdooClient:
             raise business_error(PARTNER, f"{model} {record_id} does not exist",
                                  type="MissingError")  # fmt: skip
         return records[0]
+
+    async def read_reference(self, model: str, ids: Iterable[int], field: str) -> dict[int, Any]:
+        """``{id: value of field}`` of reference data, cached (see the module docstring).
+
+        Only for data that does not change in practice while a process lives; the ids not
+        cached are read in one call. An id Odoo does not return is absent from the result.
+        """
+        wanted = sorted(set(ids))
+        found = self.reference.get(model, field, wanted)
+        missing = [record_id for record_id in wanted if record_id not in found]
+        if missing:
+            read = {r["id"]: r[field] for r in await self.read(model, missing, [field])}
+            self.reference.put(model, field, read)
+            found.update(read)
+        return found
 
     async def create(self, model: str, values: dict[str, Any]) -> int:
         created = await self.call(model, "create", vals_list=[values])

@@ -3,6 +3,10 @@
 Odoo has no idempotency keys, so every write here is safe to repeat by construction: records are
 searched for (by a stable reference) before they are created, and a record's state is checked
 before any ``action_*`` call. Only public methods are used.
+
+Reference data (a company's partner, country codes, incoterm codes) comes from
+:meth:`OdooClient.read_reference`: read once per client, then at most its TTL (10 minutes) old.
+Orders, partners, products and invoices are always read fresh.
 """
 
 from datetime import date
@@ -88,10 +92,10 @@ class OdooSales:
     ) -> tuple[Shipment, Order]:
         """Build the canonical shipment from the order; a gap in Odoo's data is a business error."""
         odoo = self.odoo
-        company = await odoo.read_one(
-            "res.company", many2one_id(order["company_id"]) or 0, ["partner_id"]
+        company_partner = await self._reference_one(
+            "res.company", many2one_id(order["company_id"]) or 0, "partner_id"
         )
-        shipper_id = many2one_id(company["partner_id"]) or 0
+        shipper_id = many2one_id(company_partner) or 0
         consignee_id = (
             many2one_id(order["partner_shipping_id"]) or many2one_id(order["partner_id"]) or 0
         )
@@ -113,15 +117,12 @@ class OdooSales:
         }
         country_ids = {many2one_id(p["country_id"]) for p in partners.values()}
         country_ids |= {many2one_id(p["country_of_origin"]) for p in products.values()}
-        countries = {
-            record["id"]: record["code"]
-            for record in await odoo.read(
-                "res.country", sorted(i for i in country_ids if i), ["code"]
-            )
-        }
+        countries = await odoo.read_reference("res.country", (i for i in country_ids if i), "code")
         incoterm_id = many2one_id(order["incoterm"])
-        incoterm = (
-            await odoo.read_one("account.incoterms", incoterm_id, ["code"]) if incoterm_id else {}
+        incoterm_code = (
+            await self._reference_one("account.incoterms", incoterm_id, "code")
+            if incoterm_id
+            else None
         )
         currency = order["currency_id"][1] if order["currency_id"] else None
         commodities = [_commodity(line, products, countries, currency) for line in lines]
@@ -129,7 +130,7 @@ class OdooSales:
             "order_ref": input.order_ref,
             "shipper": _party(partners.get(shipper_id), countries, PartyRole.SHIPPER),
             "consignee": _party(partners.get(consignee_id), countries, PartyRole.CONSIGNEE),
-            "incoterm": incoterm.get("code"),
+            "incoterm": incoterm_code,
             "incoterm_place": order["incoterm_location"],
             "currency": currency,
             "commodities": commodities,
@@ -144,7 +145,7 @@ class OdooSales:
         order_data = {
             "erp_reference": input.order_ref,
             "customer_po": order["client_order_ref"],
-            "incoterm": {"code": incoterm.get("code"), "place": order["incoterm_location"]},
+            "incoterm": {"code": incoterm_code, "place": order["incoterm_location"]},
             "lines": [
                 {
                     "product_ref": str(many2one_id(line["product_id"])),
@@ -169,11 +170,19 @@ class OdooSales:
                 "odoo", f"sale order {input.order_ref} cannot ship: {problems}", type="InvalidOrder"
             ) from None
 
+    async def _reference_one(self, model: str, record_id: int, field: str) -> Any:
+        """One cached reference value; a record Odoo lacks is an error, as in ``read_one``."""
+        found = await self.odoo.read_reference(model, [record_id], field)
+        if record_id not in found:
+            raise business_error("odoo", f"{model} {record_id} does not exist",
+                                 type="MissingError")  # fmt: skip
+        return found[record_id]
+
     async def release_invoice(self, input: ReleaseInvoiceInput) -> PostedInvoice:
         """Create (once) and post (once) the customer invoice of the order.
 
         Search-before-create on ``invoice_origin``: a retry finds the invoice the first attempt
-        made; a posted invoice is never posted again.
+        made; a posted invoice is never posted again. A draft is posted, then read once.
         """
         odoo = self.odoo
         fields = ["name", "state", "amount_total", "currency_id"]
@@ -188,14 +197,18 @@ class OdooSales:
             limit=1,
             order="id asc",
         )
-        if found:
+        if found and found[0]["state"] != "draft":
             invoice = found[0]
         else:
-            invoice_id = await odoo.create("account.move", await self._invoice_values(input))
-            invoice = await odoo.read_one("account.move", invoice_id, fields)
-        if invoice["state"] == "draft":
-            await odoo.call("account.move", "action_post", [invoice["id"]])
-            invoice = await odoo.read_one("account.move", invoice["id"], fields)
+            # A draft: the one an earlier attempt left, or the one made here (nothing to read
+            # before posting it). Posted, then read once for its number and total.
+            draft_id = (
+                found[0]["id"]
+                if found
+                else await odoo.create("account.move", await self._invoice_values(input))
+            )
+            await odoo.call("account.move", "action_post", [draft_id])
+            invoice = await odoo.read_one("account.move", draft_id, fields)
         return PostedInvoice(
             invoice_id=invoice["id"],
             invoice_name=invoice["name"],

@@ -4,7 +4,9 @@ Every activity is safe to run more than once (Temporal retries and replays them)
 - REST partners get an ``Idempotency-Key`` made of the shipment id and the step;
 - Odoo, which has no keys, is searched before anything is created and its records' states
   are checked before any ``action_*`` call;
-- the tracking link in our store is an idempotent insert.
+- the tracking link in our store is an idempotent insert, written by ``book_carrier`` before it
+  returns: a carrier's first webhook can follow its answer within milliseconds, and the link
+  must exist by then or the webhook waits for the inbox's redelivery loop.
 Business refusals are raised as non-retryable errors; transient failures are retried.
 """
 
@@ -25,7 +27,6 @@ from activities.models import (
     CarrierBooking,
     FileCustomsInput,
     FiledDeclaration,
-    LinkTrackingInput,
     NotifyFinanceInput,
     PostedInvoice,
     ReleaseInvoiceInput,
@@ -39,7 +40,7 @@ from activities.odoo_sales import OdooSales
 from activities.tms import TmsClient
 from observability.metrics import record_invoice_lag
 from store.tracking import link_tracking
-from workflows.partners import BROKER, CARRIER, LOCAL, NOTIFY, ODOO, TMS
+from workflows.partners import BROKER, CARRIER, NOTIFY, ODOO, TMS
 
 PARTNER_FIELDS = ["name", "street", "street2", "city", "zip", "country_id", "vat", "email", "phone"]
 
@@ -90,7 +91,8 @@ class ShipmentActivities:
 
     @activity.defn
     async def book_carrier(self, input: StepInput) -> CarrierBooking:
-        """Book the shipment's carrier (once per shipment: the carrier dedupes the booking)."""
+        """Book the shipment's carrier (once per booking: the carrier dedupes it by key), then
+        link the tracking number to the shipment, so its webhooks find it from the first one."""
         name = input.shipment.carrier
         carrier = self._carriers.get(name)
         if carrier is None:
@@ -101,6 +103,13 @@ class ShipmentActivities:
         booking = await carrier.book(
             input.shipment_id, input.shipment, idempotency_key=step_key(input.shipment_id, step)
         )
+        try:
+            await asyncio.to_thread(
+                link_tracking, self._store, carrier.webhook_partner, booking.tracking_number,
+                input.shipment_id,
+            )  # fmt: skip
+        except ValueError as err:
+            raise business_error("store", str(err), type="TrackingConflict") from None
         return CarrierBooking(
             carrier=name,
             carrier_shipment_id=booking.booking_reference,
@@ -108,16 +117,6 @@ class ShipmentActivities:
             label_url=booking.label.uri if booking.label else None,
             charges=booking.charges,
         )
-
-    @activity.defn
-    async def link_tracking(self, input: LinkTrackingInput) -> None:
-        """Link the tracking number to the shipment in our store, so webhooks find it."""
-        try:
-            await asyncio.to_thread(
-                link_tracking, self._store, input.carrier, input.tracking_number, input.shipment_id
-            )
-        except ValueError as err:
-            raise business_error("store", str(err), type="TrackingConflict") from None
 
     @activity.defn
     async def write_tracking_ref(self, input: WriteTrackingRefInput) -> None:
@@ -169,16 +168,11 @@ class ShipmentActivities:
             record_invoice_lag((datetime.now(UTC) - input.delivered_at).total_seconds())
 
     def by_partner(self) -> dict[str, list[Callable[..., Any]]]:
-        """The activities each partner's task queue serves.
-
-        The workflow's own worker (``LOCAL``) runs ``link_tracking`` as a local activity: it is
-        an upsert in our own store, harmless to repeat.
-        """
+        """The activities each partner's task queue serves."""
         return {
             ODOO.partner: [self.accept_order, self.write_tracking_ref, self.release_invoice],
             TMS.partner: [self.create_transport_order],
             CARRIER.partner: [self.book_carrier],
             BROKER.partner: [self.file_customs],
             NOTIFY.partner: [self.notify_finance],
-            LOCAL.partner: [self.link_tracking],
         }  # fmt: skip

@@ -127,6 +127,10 @@ def log_handler(fmt: LogFormat, stream: Any = None) -> logging.Handler:
     return handler
 
 
+QUIET_LOGGERS = ("httpx",)
+"""Libraries whose INFO lines repeat what our own logs say (kept at WARNING and above)."""
+
+
 def setup_logging(fmt: LogFormat = "text", level: str = "INFO") -> None:
     """Route every log record of the process through one masked handler (replaces others)."""
     root = logging.getLogger()
@@ -134,6 +138,11 @@ def setup_logging(fmt: LogFormat = "text", level: str = "INFO") -> None:
         root.removeHandler(old)
     root.addHandler(log_handler(fmt))
     root.setLevel(level.upper())
+    # httpx logs one INFO line per request; every partner call is already logged, measured
+    # and audited by our own transport (observability/partner_http.py), so that line only
+    # cost ~0.1 ms a call. Its warnings still pass.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     if fmt == "json":  # the context is in the fields; no need to repeat it in the message
         activity.logger.activity_info_on_message = False
         from temporalio import workflow

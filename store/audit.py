@@ -10,6 +10,9 @@ Guarantees:
   idempotency key ``<workflow_id>:<activity_type>``, outcome (``ok`` or the error type),
   latency and trace id; each ops action is one entry with who (token id, role), what,
   and the shipment before and after.
+
+An entry is written as one Core ``INSERT`` on ``audit_entry`` (no ORM session or unit of
+work), in its own transaction, its id read back with ``RETURNING``.
 """
 
 import json
@@ -17,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Table, Text, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -59,11 +62,16 @@ class AuditEntry(SQLModel, table=True):
     after: str | None = Field(default=None, sa_column=Column(Text))
 
 
-def _append(store: Engine, entry: AuditEntry) -> AuditEntry:
-    with Session(store, expire_on_commit=False) as session:
-        session.add(entry)
-        session.commit()
-    return entry
+_TABLE: Table = SQLModel.metadata.tables[AuditEntry.__tablename__]
+_INSERT = insert(_TABLE).returning(_TABLE.c.id)
+"""Values given as parameters: the statement compiles once per column set (SQLAlchemy's
+statement cache), not once per entry."""
+
+
+def _append(store: Engine, **values: Any) -> int:
+    """Insert one entry (a single Core ``INSERT``, committed) and return its id."""
+    with store.begin() as connection:
+        return int(connection.execute(_INSERT, values).scalar_one())
 
 
 def _state(value: Any) -> str | None:
@@ -77,14 +85,14 @@ def record_partner_call(
     store: Engine, *, shipment_id: str | None, partner: str, operation: str,
     idempotency_key: str | None, attempt: int, request_summary: str, outcome: str,
     latency_ms: int, trace_id: str | None,
-) -> AuditEntry:  # fmt: skip
-    """Append one partner call attempt (``request_summary`` must be masked already)."""
-    return _append(store, AuditEntry(
-        at=datetime.now(UTC), kind=AuditKind.PARTNER_CALL, shipment_id=shipment_id,
+) -> int:  # fmt: skip
+    """Append one partner call attempt (``request_summary`` must be masked already); its id."""
+    return _append(
+        store, at=datetime.now(UTC), kind=AuditKind.PARTNER_CALL.value, shipment_id=shipment_id,
         partner=partner, operation=operation, idempotency_key=idempotency_key, attempt=attempt,
         request_summary=request_summary, outcome=outcome, latency_ms=latency_ms,
         trace_id=trace_id,
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 def record_ops_action(
@@ -97,17 +105,17 @@ def record_ops_action(
     after: Any,
     *,
     outcome: str = "ok",
-) -> AuditEntry:
-    """Append one ops action; ``before``/``after`` (models, dicts or ``None``) are masked.
+) -> int:
+    """Append one ops action, masking ``before``/``after`` (models, dicts or ``None``); its id.
 
     The trace id is the current span's (the API request's). Blocking: call it from the API
     with ``asyncio.to_thread``.
     """
-    return _append(store, AuditEntry(
-        at=datetime.now(UTC), kind=AuditKind.OPS_ACTION, shipment_id=shipment_id,
+    return _append(
+        store, at=datetime.now(UTC), kind=AuditKind.OPS_ACTION.value, shipment_id=shipment_id,
         operation=action, outcome=outcome, token_id=token_id, role=role,
         before=_state(before), after=_state(after), trace_id=current_trace_id(),
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 def list_entries(

@@ -29,7 +29,6 @@ from activities.models import (
     FiledDeclaration,
     FinalCharges,
     FinalChargesInput,
-    LinkTrackingInput,
     NotifyFinanceInput,
     NotifyInput,
     PolicyInput,
@@ -151,10 +150,6 @@ class StandInActivities:
             tracking_number=number, label_url=None, charges=[FREIGHT],
         )  # fmt: skip
 
-    @activity.defn(name="link_tracking")
-    async def link_tracking(self, input: LinkTrackingInput) -> None:
-        self._ran("link_tracking", input)
-
     @activity.defn(name="write_tracking_ref")
     async def write_tracking_ref(self, input: WriteTrackingRefInput) -> None:
         assert input.picking_id == 11
@@ -244,7 +239,7 @@ class StandInActivities:
             getattr(self, name)
             for name in (
                 "accept_order", "load_shipment_policy", "create_transport_order",
-                "book_carrier", "link_tracking", "write_tracking_ref", "file_customs",
+                "book_carrier", "write_tracking_ref", "file_customs",
                 "final_charges", "release_invoice", "notify_finance", "notify",
                 "open_escalation", "cancel_carrier_booking", "cancel_transport_order",
                 "cancel_customs_declaration", "reverse_odoo_order",

@@ -18,12 +18,14 @@ failed attempt whose entry cannot be written still fails with its own error (log
 """
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import trace
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -45,6 +47,7 @@ QUEUE_PARTNERS: Mapping[str, str] = {
 log = logging.getLogger("borderflow.audit")
 
 
+@functools.cache
 def partner_of(task_queue: str) -> str:
     """The partner of a task queue, regional ones (``borderflow-tms-eu``) included; an
     unknown queue is its own name."""
@@ -62,8 +65,29 @@ def error_type(err: BaseException) -> str:
     return type(err).__name__
 
 
+def _abridged(value: Any) -> Any:
+    """``value`` without what :func:`summarize` would abridge anyway: a nested mapping is
+    ``{…}``, a nested sequence ``[n item(s)]``, before masking, so nested values are never
+    masked only to be dropped. The summary is the same as ``summarize(value)``'s."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {key: _nested(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_nested(item) for item in value]
+    return value
+
+
+def _nested(item: Any) -> Any:
+    if isinstance(item, BaseModel | Mapping):
+        return "{…}"
+    if isinstance(item, list | tuple | set | frozenset):
+        return f"[{len(item)} item(s)]"
+    return item
+
+
 def _summary(args: Any) -> str:
-    return summarize(args[0] if len(args) == 1 else list(args))
+    return summarize(_abridged(args[0] if len(args) == 1 else list(args)))
 
 
 def shipment_of(args: Any, workflow_id: str | None) -> str | None:
@@ -91,8 +115,9 @@ class _AuditedActivity(ActivityInboundInterceptor):
         info = activity.info()
         partner = partner_of(info.task_queue)
         shipment_id = shipment_of(input.args, info.workflow_id)
-        tag_shipment(shipment_id)
-        trace.get_current_span().set_attribute(PARTNER, partner)
+        span = trace.get_current_span()
+        tag_shipment(shipment_id, span)
+        span.set_attribute(PARTNER, partner)
         entry = {
             "shipment_id": shipment_id, "partner": partner,
             "operation": info.activity_type, "attempt": info.attempt,

@@ -86,14 +86,14 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
     )
     groups = activities.by_partner()
     for partner, extra in lifecycle.by_partner().items():
-        groups[partner] = [*groups[partner], *extra]
+        groups[partner] = [*groups.get(partner, []), *extra]
     groups[LOCAL.partner] += [a for p, g in lifecycle.by_partner().items() if p != LOCAL.partner
                               for a in g]  # fmt: skip
     reconcile = ReconcileActivities(
         client=client, odoo=odoo, carriers=carriers, broker=broker, store=store
     )
     for partner, extra in reconcile.by_partner().items():
-        groups[partner] = [*groups[partner], *extra]
+        groups[partner] = [*groups.get(partner, []), *extra]
     common = {
         "graceful_shutdown_timeout": timedelta(seconds=settings.graceful_shutdown_s),
         **settings.worker_options(),

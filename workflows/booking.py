@@ -16,7 +16,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.models import (
         CancelBookingInput,
         CarrierBooking,
-        LinkTrackingInput,
         StepInput,
         WriteTrackingRefInput,
     )
@@ -27,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation import Escalation
     from workflows.models import CARRIER
     from workflows.partners import CARRIER as CARRIER_CALLS
-    from workflows.partners import ODOO, TMS, local
+    from workflows.partners import ODOO, TMS
     from workflows.state import TimelineKind
 
 
@@ -83,7 +82,8 @@ class Booking:
         return refusals
 
     async def book_with(self, carrier: str) -> CarrierBooking:
-        """Book ``carrier``, link its tracking number for webhooks, write it to Odoo."""
+        """Book ``carrier`` (the activity links its tracking number for webhooks), write the
+        number to Odoo."""
         context, state = self._context, self._state
         assert state.shipment is not None
         self.busy = True
@@ -104,10 +104,6 @@ class Booking:
                 label_url=booking.label_url,
             )  # fmt: skip
             context.note(TimelineKind.BOOKING, f"booked with {carrier}", tracking_number=tracking)
-            link = LinkTrackingInput(
-                shipment_id=context.shipment_id, carrier=carrier, tracking_number=tracking
-            )
-            await local(ShipmentActivities.link_tracking, link, "link tracking number")
             if state.references.picking_id is not None:
                 write = WriteTrackingRefInput(
                     picking_id=state.references.picking_id, tracking_number=tracking

@@ -95,6 +95,7 @@ class DhlCarrier:
     """:class:`~activities.carriers.port.CarrierPort` for the DHL-style API."""
 
     name: str = PARTNER
+    webhook_partner: str = PARTNER
 
     def __init__(self, url: str, api_key: SecretStr, *, timeout_s: float = 20.0) -> None:
         headers = {"DHL-API-Key": api_key.get_secret_value(), "Accept": "application/json"}

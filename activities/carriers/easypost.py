@@ -218,6 +218,7 @@ class EasyPostCarrier:
     """:class:`~activities.carriers.port.CarrierPort` for the EasyPost-style API."""
 
     name: str = PARTNER
+    webhook_partner: str = PARTNER
 
     def __init__(self, url: str, api_key: SecretStr, *, timeout_s: float = 20.0) -> None:
         auth = httpx.BasicAuth(api_key.get_secret_value(), "")

@@ -24,6 +24,9 @@ from canonical.shipment import Shipment
 
 class CarrierPort(Protocol):
     name: str
+    webhook_partner: str
+    """Whose webhooks carry this carrier's scans (the webhook route and dialect name): the
+    carrier itself, or for a carrier reached through Karrio the vendor that pushes them."""
 
     async def book(
         self, reference: str, shipment: Shipment, *, idempotency_key: str

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.engine import Engine
 
 from activities.odoo import OdooClient
 from activities.shipment import ShipmentActivities
@@ -24,6 +25,7 @@ class Partners:
     sims: RunningSimulators
     odoo: OdooClient
     activities: ShipmentActivities
+    store: Engine
 
     async def calls(self, method: str) -> list[dict]:
         """What the Odoo simulator received for one ORM method."""

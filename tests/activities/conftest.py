@@ -43,7 +43,7 @@ async def partners(tmp_path: Path) -> AsyncIterator[Partners]:
     }
     store = migrated_engine(f"sqlite:///{tmp_path / 'store.db'}")
     activities = ShipmentActivities(odoo=odoo, store=store, **clients)  # type: ignore[arg-type]
-    yield Partners(sims, odoo, activities)
+    yield Partners(sims, odoo, activities, store)
     carriers = clients.pop("carriers")
     for client in [odoo, *clients.values(), *carriers.values()]:  # type: ignore[union-attr]
         await client.aclose()

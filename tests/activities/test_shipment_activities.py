@@ -8,13 +8,13 @@ from decimal import Decimal
 import httpx
 import pytest
 from activity_partners import Partners
+from sqlmodel import Session
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.models import (
     AcceptOrderInput,
     FileCustomsInput,
-    LinkTrackingInput,
     NotifyFinanceInput,
     ReleaseInvoiceInput,
     StepInput,
@@ -22,6 +22,7 @@ from activities.models import (
 )
 from canonical.goods import Package
 from canonical.shipment import Incoterm
+from store.tracking import TrackingLink, shipment_for_tracking
 
 PACKAGE = Package(
     weight_kg=Decimal("2"), length_cm=Decimal(30), width_cm=Decimal(20), height_cm=Decimal(10)
@@ -110,16 +111,14 @@ async def test_booking_steps_twice_book_once(partners: Partners) -> None:
     assert orders[0] == orders[1]
     assert bookings[0] == bookings[1] and bookings[0].tracking_number
 
-    link = LinkTrackingInput(
-        shipment_id=step.shipment_id,
-        carrier="easypost",
-        tracking_number=bookings[0].tracking_number,
+    # The booking linked its tracking number before it returned (webhooks can follow at once).
+    assert shipment_for_tracking(partners.store, "easypost", bookings[0].tracking_number) == (
+        step.shipment_id
     )
     write = WriteTrackingRefInput(
         picking_id=accepted.picking_id or 0, tracking_number=bookings[0].tracking_number
     )
     for _ in "ab":
-        await env.run(partners.activities.link_tracking, link)
         await env.run(partners.activities.write_tracking_ref, write)
     picking = await partners.odoo.read_one(
         "stock.picking", accepted.picking_id or 0, ["carrier_tracking_ref"]
@@ -138,14 +137,25 @@ async def test_booking_steps_twice_book_once(partners: Partners) -> None:
 
 async def test_tracking_number_of_another_shipment_is_refused(partners: Partners) -> None:
     env = ActivityEnvironment()
-    link = LinkTrackingInput(shipment_id="shipment-A", carrier="easypost", tracking_number="EZ1")
-    await env.run(partners.activities.link_tracking, link)
+    accepted = await env.run(
+        partners.activities.accept_order, accept_input(await new_order(partners))
+    )
+    step = StepInput(shipment_id="shipment-A", shipment=accepted.shipment)
+    booking = await env.run(partners.activities.book_carrier, step)
+    # Another shipment owns the number by now (a carrier reusing numbers): the repeat of the
+    # booking (the carrier dedupes it and answers the same number) refuses to re-link it.
+    with Session(partners.store) as session:
+        link = session.get(TrackingLink, ("easypost", booking.tracking_number))
+        assert link is not None
+        link.shipment_id = "shipment-B"
+        session.add(link)
+        session.commit()
     with pytest.raises(ApplicationError) as caught:
-        await env.run(
-            partners.activities.link_tracking,
-            link.model_copy(update={"shipment_id": "shipment-B"}),
-        )
+        await env.run(partners.activities.book_carrier, step)
     assert caught.value.non_retryable and caught.value.type == "TrackingConflict"
+    assert shipment_for_tracking(partners.store, "easypost", booking.tracking_number) == (
+        "shipment-B"
+    )
 
 
 async def test_invoice_is_created_and_posted_once_however_often_it_runs(

@@ -1,5 +1,6 @@
 """The audit interceptor's guarantees, on the dev server: every attempt recorded, none lost."""
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -15,9 +16,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from observability.masking import summarize
 from store.audit import list_entries
 from store.migrate import upgrade
-from workers.audit import AuditInterceptor
+from workers.audit import AuditInterceptor, _summary
 
 QUEUE = "audit-interceptor-test"
 
@@ -89,3 +91,29 @@ async def test_a_success_is_recorded_before_it_counts_and_a_refusal_with_its_typ
         assert (refused.attempt, refused.outcome) == (1, "PartnerRejected")
         assert refused.idempotency_key is not None
         assert refused.idempotency_key.endswith(":call_partner")
+
+
+class Party(BaseModel):
+    name: str = "Jane Doe"
+    phone: str = "+49 40 555 0100"
+    country: str = "DE"
+
+
+class Booking(BaseModel):
+    shipment_id: str = "shipment-A3"
+    consignee: Party = Party()
+    parties: list[Party] = [Party(), Party()]
+    api_key: dict[str, str] = {"value": "sk_live_1"}
+    note: str = "call jane@example.com"
+
+
+def test_an_input_is_summarized_as_summarize_does_it_nested_values_unread() -> None:
+    args = [Booking()]
+    summary = _summary(args)
+    assert summary == summarize(Booking())
+    assert json.loads(summary) == {
+        "shipment_id": "shipment-A3", "consignee": "{…}", "parties": "[2 item(s)]",
+        "api_key": "***", "note": "call ***",
+    }  # fmt: skip
+    several = [Booking(), {"email": "x@example.com", "items": (1, 2)}, "ok"]
+    assert _summary(several) == summarize(several)

@@ -9,7 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import format_trace_id
 
-from observability.logs import bind, log_handler
+from observability.logs import bind, log_handler, setup_logging
 from observability.masking import MASK, mask, mask_text, summarize
 
 
@@ -124,3 +124,21 @@ def test_the_text_format_appends_the_context_and_masks_too() -> None:
         logger.warning("mail %s", "a@b.example")
     assert stream.getvalue().rstrip().endswith("WARNING borderflow.test.text mail *** "
                                                "[shipment_id=shipment-S3]")  # fmt: skip
+
+
+def test_httpx_request_lines_are_left_out_but_its_warnings_pass(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root, httpx_logger = logging.getLogger(), logging.getLogger("httpx")
+    handlers, level, httpx_level = root.handlers[:], root.level, httpx_logger.level
+    try:
+        setup_logging("json", "INFO")
+        httpx_logger.info('HTTP Request: GET http://odoo "HTTP/1.1 200 OK"')
+        httpx_logger.warning("connection pool is full")
+        logging.getLogger("borderflow.test.quiet").info("ours still passes")
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        httpx_logger.setLevel(httpx_level)
+    assert [line["message"] for line in lines] == ["connection pool is full", "ours still passes"]

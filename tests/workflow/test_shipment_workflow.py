@@ -68,7 +68,7 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     assert stand_ins.queues == {
         "accept_order": "borderflow-odoo", "load_shipment_policy": TASK_QUEUE,
         "create_transport_order": "borderflow-tms", "book_carrier": "borderflow-carrier",
-        "link_tracking": TASK_QUEUE, "write_tracking_ref": "borderflow-odoo",
+        "write_tracking_ref": "borderflow-odoo",
         "file_customs": "borderflow-broker", "final_charges": "borderflow-carrier",
         "release_invoice": "borderflow-odoo", "notify_finance": "borderflow-notify",
     }  # fmt: skip

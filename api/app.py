@@ -104,7 +104,9 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
         retention=timedelta(days=settings.inbox_retention_days),
     )  # fmt: skip
     partner_rate = RateLimiter(settings.webhook_rate_limit_per_s, settings.webhook_rate_limit_burst)
-    WebhookRoutes(webhook_partners(settings), delivery, store, partner_rate).add_to(app)
+    WebhookRoutes(
+        webhook_partners(settings), delivery, store, partner_rate, settings.trusted_proxies
+    ).add_to(app)
     InboxRoutes(store, delivery).add_to(app)
     ReconciliationRoutes(store, lambda: trigger_now(client)).add_to(app)
     AuditRoutes(store).add_to(app)

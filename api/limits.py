@@ -121,17 +121,15 @@ def _address(text: str | None) -> Address | None:
     return mapped if mapped is not None else address
 
 
-def client_address(request: web.Request, trusted_proxies: Sequence[Network]) -> str:
-    """Who the client is, as a rate-limit key: its IPv4 address, or its IPv6 /64.
-
-    The peer address, unless the peer is a trusted proxy: then ``X-Forwarded-For`` is read
-    from the right (each proxy appends the address it saw), skipping trusted proxies, and the
-    first address that is not one is the client. An entry that is not an address stops the
-    walk at the last trusted hop. Without trusted proxies the header is never read.
-    """
+def client_ip(request: web.Request, trusted_proxies: Sequence[Network]) -> Address | None:
+    """Who the client is: the peer address, unless the peer is a trusted proxy: then
+    ``X-Forwarded-For`` is read from the right (each proxy appends the address it saw),
+    skipping trusted proxies, and the first address that is not one is the client. An entry
+    that is not an address stops the walk at the last trusted hop. Without trusted proxies the
+    header is never read. ``None`` when the peer address is unknown."""
     address = _address(request.remote)
     if address is None:
-        return "unknown"
+        return None
     forwarded = [
         hop for value in request.headers.getall("X-Forwarded-For", ())
         for hop in value.split(",") if hop.strip()
@@ -141,6 +139,15 @@ def client_address(request: web.Request, trusted_proxies: Sequence[Network]) -> 
         if hop is None:
             break
         address = hop
+    return address
+
+
+def client_address(request: web.Request, trusted_proxies: Sequence[Network]) -> str:
+    """Who the client is (:func:`client_ip`), as a rate-limit key: its IPv4 address, or its
+    IPv6 /64."""
+    address = client_ip(request, trusted_proxies)
+    if address is None:
+        return "unknown"
     if address.version == 6:
         return str(ipaddress.ip_network((address, 64), strict=False))
     return str(address)

@@ -36,6 +36,7 @@ from api.responses import (
 from api.shipment_actions import REQUESTS
 from api.shipment_list import ShipmentListQuery, ShipmentPage
 from api.shipments import ManualEvent
+from api.webhook_partners import SCHEME_DOCS, WEBHOOK_PARTNERS
 from workflows.models import ShipmentInput
 
 DOCUMENT_PATH = Path("docs/openapi.json")
@@ -49,7 +50,8 @@ IDEMPOTENCY_KEY = {
 PROBLEM_TITLES = {
     400: "Malformed request (not JSON, bad header or query)",
     401: "No valid bearer token (or, for webhooks, no valid signature)",
-    403: "The token's role may not use this route",
+    403: "The token's role may not use this route (for webhooks: the client address is not "
+    "one of the partner's sources)",
     404: "No such shipment, partner or inbox message",
     409: "The current state refuses it: the shipment's stage, the shipment has ended, or the "
     "`Idempotency-Key`'s first request is still running (retry after `Retry-After` seconds)",
@@ -80,6 +82,33 @@ class Operation:
     ok_content: dict[str, Any] = field(default_factory=dict)
     example: dict[str, Any] | None = None
     """A request body that is accepted."""
+    path_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The values a path parameter may take, when they are a fixed set."""
+
+
+def _webhook_credentials() -> tuple[dict[str, Any], ...]:
+    """One parameter per place a declared partner's credential travels, naming who uses it."""
+    users: dict[tuple[str, str, str], list[str]] = {}
+    for partner in WEBHOOK_PARTNERS:
+        doc = SCHEME_DOCS[partner.scheme]
+        users.setdefault((doc.location, doc.parameter, doc.description), []).append(partner.name)
+    return tuple(
+        {"name": parameter, "in": location, "required": False,
+         "description": f"{description}; sent by " + ", ".join(f"`{n}`" for n in names),
+         "schema": {"type": "string"}}
+        for (location, parameter, description), names in users.items()
+    )  # fmt: skip
+
+
+WEBHOOK_DESCRIPTION = (
+    "The body is the partner's own format; how each partner authenticates is in the "
+    "parameters (`partner`: "
+    + ", ".join(f"`{p.name}` {p.scheme}" for p in WEBHOOK_PARTNERS)
+    + "); during a secret rotation two secrets are valid. 404 also for a declared partner "
+    "whose secret is not configured; 403 when the client address is not one of the partner's "
+    "sources. 200: signalled (or a redelivery); 202: stored, delivered later, kept as a dead "
+    "letter, or kept as `late` (its shipment had ended)."
+)
 
 
 ACTIONS = {
@@ -137,13 +166,9 @@ OPERATIONS: tuple[Operation, ...] = (
                 description=f"Workflow update `{name}`; `actor` is the caller's token.")
       for name, (summary, example) in ACTIONS.items()),
     Operation("POST", "/v1/webhooks/{partner}", "webhooks", "A partner's signed event payload",
-              {200: WebhookReceipt, 202: WebhookReceipt}, (400, 401, 404, 413, 422, 429),
-              headers=tuple({"name": name, "in": "header", "required": False,
-                             "schema": {"type": "string"}}
-                            for name in ("X-Hmac-Signature", "X-Broker-Signature")),
-              description="200: signalled (or a redelivery); 202: stored, delivered later, "
-                          "kept as a dead letter, or kept as `late` (its shipment had ended). "
-                          "The body is the partner's own format."),
+              {200: WebhookReceipt, 202: WebhookReceipt}, (400, 401, 403, 404, 413, 422, 429),
+              headers=_webhook_credentials(), description=WEBHOOK_DESCRIPTION,
+              path_values={"partner": tuple(p.name for p in WEBHOOK_PARTNERS)}),
     Operation("GET", "/v1/inbox", "inbox", "Stored partner payloads and their fate",
               {200: InboxPage}, (400,), query=InboxListQuery),
     Operation("POST", "/v1/inbox/{message_id}/replay", "inbox", "Deliver a payload again",
@@ -201,9 +226,15 @@ class _Schemas:
         return schema.get("properties", {}), set(schema.get("required", []))
 
 
+def _path_schema(op: Operation, name: str) -> dict[str, Any]:
+    if name in op.path_values:
+        return {"type": "string", "enum": list(op.path_values[name])}
+    return {"type": "string", "minLength": 1}
+
+
 def _parameters(op: Operation, schemas: _Schemas) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(op, name)}
         for name in re.findall(r"{(\w+)}", op.path)
     ]
     if op.query is not None:

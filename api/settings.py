@@ -1,17 +1,64 @@
 """Settings of the API process (environment variables prefixed ``BORDERFLOW_``)."""
 
+from ipaddress import IPv4Network, IPv6Network
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.limits import ClientLimitSettings
 from workers.serving import HttpServing
 
+Sources = list[IPvAnyNetwork]
+ANYWHERE: Sources = [IPv4Network("0.0.0.0/0"), IPv6Network("::/0")]
 
-class ApiSettings(HttpServing, ClientLimitSettings):
+
+def _anywhere() -> Sources:
+    return list(ANYWHERE)
+
+
+class WebhookSecrets(BaseSettings):
+    """Per webhook partner of ``api/webhook_partners.py``: its secret, a second one accepted
+    during a rotation (``_previous``), and the networks its webhooks may come from
+    (``_sources``, a JSON list such as ``["52.4.41.98/32"]``; default anywhere: the address
+    is the client's as :func:`api.limits.client_ip` finds it, behind ``trusted_proxies``).
+    A partner whose secret is unset has no route (404), except EasyPost and the broker, whose
+    secrets are required."""
+
+    model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
+
+    easypost_webhook_secret: SecretStr
+    easypost_webhook_secret_previous: SecretStr | None = None
+    easypost_webhook_sources: Sources = Field(default_factory=_anywhere)
+    broker_webhook_secret: SecretStr
+    broker_webhook_secret_previous: SecretStr | None = None
+    broker_webhook_sources: Sources = Field(default_factory=_anywhere)
+    aftership_webhook_secret: SecretStr | None = None
+    aftership_webhook_secret_previous: SecretStr | None = None
+    aftership_webhook_sources: Sources = Field(default_factory=_anywhere)
+    dcsa_webhook_secret: SecretStr | None = None
+    """The subscription's ``secret``, base64-encoded as the subscription carries it."""
+    dcsa_webhook_secret_previous: SecretStr | None = None
+    dcsa_webhook_sources: Sources = Field(default_factory=_anywhere)
+    shippo_webhook_secret: SecretStr | None = None
+    """The token of the webhook URL registered at Shippo (``…/v1/webhooks/shippo?token=…``)."""
+    shippo_webhook_secret_previous: SecretStr | None = None
+    shippo_webhook_sources: Sources = Field(default_factory=_anywhere)
+    """Shippo publishes the addresses it sends from (docs.goshippo.com webhook security)."""
+    dhl_webhook_secret: SecretStr | None = None
+    """The ``token`` of the DHL push subscription's ``ApiKeyAuthentication`` (header
+    ``X-Webhook-Token``)."""
+    dhl_webhook_secret_previous: SecretStr | None = None
+    dhl_webhook_sources: Sources = Field(default_factory=_anywhere)
+    tms_webhook_secret: SecretStr | None = None
+    tms_webhook_secret_previous: SecretStr | None = None
+    tms_webhook_sources: Sources = Field(default_factory=_anywhere)
+
+
+class ApiSettings(HttpServing, ClientLimitSettings, WebhookSecrets):
     """The connection limits (``http_*``) are :class:`workers.serving.HttpServing`'s, the
-    per-client-address ones (``client_*``, ``trusted_proxies``) :class:`ClientLimitSettings`'."""
+    per-client-address ones (``client_*``, ``trusted_proxies``) :class:`ClientLimitSettings`',
+    the webhook partners' secrets and sources :class:`WebhookSecrets`'."""
 
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
@@ -23,8 +70,6 @@ class ApiSettings(HttpServing, ClientLimitSettings):
     database_url: str = "sqlite:///.data/borderflow.db"
     max_body_bytes: int = 1_048_576
     """Larger request bodies are refused with 413."""
-    easypost_webhook_secret: SecretStr
-    broker_webhook_secret: SecretStr
     webhook_tolerance_s: int = 300
     """How far a signed webhook timestamp may be from now, either way."""
     inbox_redelivery_s: float = 2.0

@@ -1,11 +1,15 @@
 """``POST /v1/webhooks/{partner}``: verify, store durably, then signal partner events.
 
-Order of checks: unknown partner 404 → body too large 413 → bad signature 401 (checked on the
-raw body, before anything parses it) → over the partner's rate 429 (counted only once the
-signature holds, so nobody else can use up a partner's rate) → not JSON, or JSON nested deeper
-than ``MAX_JSON_DEPTH`` (64) levels, 400 (the depth is measured by a flat scan of the bytes
-before any decoder runs, so no body can exhaust the decoder's recursion). Then the payload
-is stored in the inbox before any 2xx is sent:
+The partners and how each authenticates are declared in ``api/webhook_partners.py``; their
+verifiers are ``api/webhook_auth.py``'s. Order of checks: unknown (or unconfigured) partner
+404 → client address outside the partner's sources 403 (before the body is read) → body too
+large 413 → bad signature or token 401 (checked on the raw body, before anything parses it,
+against each of the partner's valid secrets) → over the partner's rate 429 (counted only once
+the signature holds, so nobody else can use up a partner's rate) → not JSON, or JSON nested
+deeper than ``MAX_JSON_DEPTH`` (64) levels, 400 (the depth is measured by a flat scan of the
+bytes before any decoder runs, so no body can exhaust the decoder's recursion). Then the
+payload is stored in the inbox (without a header that carries the secret itself) before any
+2xx is sent:
 - a payload that is not the partner's shape is kept as a dead letter and answered 422;
 - a redelivery (same partner and dedupe key) is answered 200 and signals nothing;
 - otherwise delivery is tried at once: 200 when every event was signalled, 202 when the
@@ -19,52 +23,35 @@ recorded just after the answer, batched with others' (``api/inbox_delivery.py``)
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from api.inbox_delivery import InboxDelivery
-from api.limits import RateLimiter, too_many
+from api.limits import Network, RateLimiter, client_ip, too_many
 from api.problems import problem
-from api.settings import ApiSettings
-from api.signatures import verify_broker, verify_easypost
+from api.webhook_auth import Presented, WebhookPartner, webhook_partners
+from api.webhook_partners import DECLARED, TOKEN_HEADER
 from canonical.dialects import MalformedPayload, normalize
 from canonical.milestones import Milestone
 from observability.metrics import record_unmapped
 from store.inbox import InboxState, store_message
 
+__all__ = ["WebhookPartner", "WebhookRoutes", "webhook_partners"]
 
-@dataclass(frozen=True)
-class WebhookPartner:
-    name: str
-    verify: Callable[[Mapping[str, str], bytes], bool]
-
-
-def webhook_partners(settings: ApiSettings) -> dict[str, WebhookPartner]:
-    easypost_secret = settings.easypost_webhook_secret.get_secret_value()
-    broker_secret = settings.broker_webhook_secret.get_secret_value()
-    return {
-        "easypost": WebhookPartner(
-            "easypost", lambda headers, body: verify_easypost(easypost_secret, headers, body)
-        ),
-        "broker": WebhookPartner(
-            "broker",
-            lambda headers, body: verify_broker(
-                broker_secret, headers, body, tolerance_s=settings.webhook_tolerance_s
-            ),
-        ),
-    }
+CREDENTIALS = frozenset({TOKEN_HEADER.lower()})
+"""Headers that carry a partner's secret itself: never stored with the payload."""
 
 
 class WebhookRoutes:
     def __init__(
         self, partners: dict[str, WebhookPartner], delivery: InboxDelivery, store: Engine,
-        rate: RateLimiter | None = None,
+        rate: RateLimiter | None = None, trusted_proxies: Sequence[Network] = (),
     ) -> None:  # fmt: skip
         self._partners = partners
+        self._trusted = tuple(trusted_proxies)
         self._delivery = delivery
         self._store = store
         self._rate = rate
@@ -76,16 +63,19 @@ class WebhookRoutes:
         name = request.match_info["partner"]
         partner = self._partners.get(name)
         if partner is None:
-            return problem(404, "Unknown partner", f"no webhook partner {name!r}")
+            why = "is not configured here" if name in DECLARED else "does not exist"
+            return problem(404, "Unknown partner", f"webhook partner {name!r} {why}")
+        if not partner.allows(client_ip(request, self._trusted)):
+            return problem(403, "Source not allowed", f"not a {partner.name} source address")
         body = await request.read()
-        if not partner.verify(request.headers, body):
+        if not partner.verify(Presented(request.headers, request.query, body)):
             return problem(401, "Invalid signature", f"the {partner.name} signature does not match")
         wait_s = self._rate.wait_for(partner.name) if self._rate else 0.0
         if wait_s > 0:
             return too_many(f"partner {partner.name}", wait_s)
-        headers = dict(request.headers)
+        headers = {k: v for k, v in dict(request.headers).items() if k.lower() not in CREDENTIALS}
         try:
-            normalized = normalize(partner.name, body, received_at=datetime.now(UTC))
+            normalized = normalize(partner.declaration.dialect, body, received_at=datetime.now(UTC))
         except MalformedPayload as err:
             if err.not_json:
                 return problem(400, "Malformed JSON", str(err))

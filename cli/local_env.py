@@ -11,24 +11,30 @@ A secret set in the environment wins over the file's, as every other setting doe
 (:func:`environment_wins`); the file keeps its own value and never copies the environment's.
 """
 
+import base64
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+from api.webhook_partners import WEBHOOK_PARTNERS
 from store.db import make_engine
 from store.tokens import Role, authenticate, create_token
 from workers.codec import generate_key
 
+BASE64_SECRETS = frozenset(d.secret_env for d in WEBHOOK_PARTNERS if d.base64_secret)
+"""Secrets that are bytes, kept base64-encoded (a DCSA subscription's)."""
 SECRET_NAMES = (
     "BORDERFLOW_ODOO_PASSWORD",
     "BORDERFLOW_TMS_API_KEY",
     "BORDERFLOW_CARRIER_API_KEY",
     "BORDERFLOW_DHL_API_KEY",
     "BORDERFLOW_BROKER_API_KEY",
-    "BORDERFLOW_EASYPOST_WEBHOOK_SECRET",
-    "BORDERFLOW_BROKER_WEBHOOK_SECRET",
+    *(declaration.secret_env for declaration in WEBHOOK_PARTNERS),
 )
+"""Every partner credential ``borderflow up`` generates: the simulators' API keys and every
+webhook partner's current secret (``api/webhook_partners.py``). The ``_PREVIOUS`` secrets of a
+rotation are an operator's to set, never generated."""
 ENCRYPTION_NAMES = ("BORDERFLOW_ENCRYPTION_KEYS", "BORDERFLOW_ENCRYPTION_KEY_ID")
 ADMIN_TOKEN = "BORDERFLOW_API_TOKEN"
 CODEC_TOKEN = "BORDERFLOW_CODEC_UI_TOKEN"
@@ -57,10 +63,18 @@ def write_env_file(path: Path, values: dict[str, str]) -> None:
     os.replace(temp, path)
 
 
+def new_secret(name: str) -> str:
+    """A fresh random value for the secret ``name`` (192 bits; a DCSA key 64 bytes, base64,
+    the length DCSA's reference implementation requires of an HMAC-SHA256 key)."""
+    if name in BASE64_SECRETS:
+        return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+    return secrets.token_urlsafe(24)
+
+
 def load_or_create_secrets(path: Path) -> dict[str, str]:
     """The partner secrets: read from ``path``, any missing one generated."""
     existing = read_env_file(path)
-    return {name: existing.get(name) or secrets.token_urlsafe(24) for name in SECRET_NAMES}
+    return {name: existing.get(name) or new_secret(name) for name in SECRET_NAMES}
 
 
 def environment_wins(kept: dict[str, str], environ: Mapping[str, str]) -> dict[str, str]:

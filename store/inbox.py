@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+PRIVATE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-webhook-token"})
 
 
 class InboxState(StrEnum):

@@ -7,6 +7,7 @@ file or PostgreSQL database) and settings.
 """
 
 import asyncio
+import base64
 import threading
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -24,12 +25,19 @@ from tests_support import free_port, migrated_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
+from api.webhook_partners import WEBHOOK_PARTNERS
 from store.tokens import Role, create_token
 from workflows.client import connect, register_search_attributes
 from workflows.models import TASK_QUEUE
 
 T = TypeVar("T")
 WEBHOOK_SECRET = "whsec-for-tests-only"
+DCSA_SECRET = base64.b64encode(b"dcsa-subscription-key-for-tests-only".ljust(64, b"!")).decode()
+"""A DCSA subscription's secret: 64 bytes, base64-encoded as the subscription carries it."""
+WEBHOOK_SECRETS = {
+    d.secret_setting: DCSA_SECRET if d.base64_secret else WEBHOOK_SECRET for d in WEBHOOK_PARTNERS
+}
+"""Every declared webhook partner configured, each with the tests' secret."""
 
 
 @dataclass
@@ -98,7 +106,8 @@ class Stack:
         self.run(stop())
 
     def serve_api(self, database_url: str, **overrides: Any) -> LiveApi:
-        """The real API app on a free port, against this dev server and ``database_url``."""
+        """The real API app on a free port, against this dev server and ``database_url``
+        (every webhook partner's secret :data:`WEBHOOK_SECRETS`' unless ``overrides`` say)."""
         port = free_port()
         # The Prometheus registry is one per process: every API app served here would keep
         # setting the same shipment and inbox gauges from this stack's Temporal until the
@@ -109,8 +118,7 @@ class Stack:
         settings = ApiSettings(
             _env_file=None,  # type: ignore[call-arg]
             api_port=port, temporal_address=self.address, database_url=database_url,
-            easypost_webhook_secret=WEBHOOK_SECRET, broker_webhook_secret=WEBHOOK_SECRET,
-            **overrides,
+            **{**WEBHOOK_SECRETS, **overrides},
         )  # fmt: skip
         store = migrated_engine(database_url)
 

@@ -43,7 +43,7 @@ from wheel_support import (
     shipped_sources,
 )
 
-from cli.local_env import SECRET_NAMES
+from cli.local_env import SECRET_NAMES, new_secret
 from workers.codec import generate_key
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -230,7 +230,7 @@ def platform_env(image: ImageVenv, dev_server: str, tmp_path: Path) -> dict[str,
         worker_sdk_metrics_port=str(free_port()), encryption_keys=f"k1:{generate_key()}",
         **{f"{p}_url": closed for p in ("odoo", "tms", "carrier", "broker", "dhl", "notify")},
     )  # fmt: skip
-    return env | {name: f"test-only-{name.lower()}" for name in SECRET_NAMES}
+    return env | {name: new_secret(name) for name in SECRET_NAMES}
 
 
 class Process:

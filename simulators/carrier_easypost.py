@@ -6,6 +6,13 @@ too); a purchase answers ``201`` immediately and starts the tracking story in th
 (six ``tracker.updated`` Events, one per ``sim_time_scale`` seconds, the first one step after
 the purchase), each signed with ``X-Hmac-Signature`` and retried until the API answers 2xx.
 An idempotent replay of a purchase returns the first response and starts no second story.
+A ``POST /v2/shipments`` whose shipment names no ``service`` is EasyPost's two-step flow (as
+Karrio's EasyPost extension uses it): it answers the unpurchased Shipment with its ``rates``
+(``Express`` and ``Standard``), and ``POST /v2/shipments/{id}/buy`` with ``{"rate": {"id"}}``
+purchases one (``200``; the story starts then; a second buy is ``422 SHIPMENT.POSTAGE.EXISTS``).
+``POST /v2/trackers`` (``{"tracker": {"tracking_code", "carrier"}}``, or those fields at the top
+level as Karrio sends them) answers the tracker of that code, creating an empty one for a code
+nobody bought here.
 ``POST /v2/shipments/{id}/refund`` answers the Shipment with ``refund_status: "submitted"``
 (repeat-safe) and stops its story. While the ``reject_bookings`` fault lasts, purchases are
 refused with ``422 SHIPMENT.POSTAGE.FAILURE`` (nothing stored, the Idempotency-Key stays
@@ -21,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulators.carrier_tracking import CarrierState, StoryStep
+from simulators.carrier_tracking import CARRIER_NAME, CarrierState, StoryStep
 from simulators.documents import LABEL_PNG
 from simulators.fault_http import phrase
 from simulators.rest import (
@@ -78,9 +85,25 @@ def _shipment(request: web.Request) -> dict[str, Any]:
 
 
 async def buy_shipment(request: web.Request) -> web.Response:
-    """``POST /v2/shipments`` (one-call buy) → 201 Shipment, then the tracking story."""
+    """``POST /v2/shipments``: a one-call buy (201, then the tracking story), or without a
+    ``service`` the unpurchased Shipment with its rates (201, no story)."""
     body = await read_json_object(request, "PARAMETER.INVALID_JSON")
     parsed = parse_body(EasyPostShipmentRequest, body, "PARAMETER.INVALID")
+    shipment_body = body.get("shipment")
+    if isinstance(shipment_body, dict) and not shipment_body.get("service"):
+        created = request.app[STATE_KEY].create(parsed.shipment)
+        request.app[FILE_KEY].save()
+        logger.info("carrier: created %s (rated, not purchased)", created["id"])
+        return json_response(created, status=201)
+    _refuse_if_faulted(request)
+    shipment = request.app[STATE_KEY].buy(parsed.shipment, str(request.url.origin()))
+    request.app[FILE_KEY].save()
+    logger.info("carrier: bought %s (%s)", shipment["id"], shipment["tracking_code"])
+    request.app[STORIES_KEY].start(shipment["id"])
+    return json_response(shipment, status=201)
+
+
+def _refuse_if_faulted(request: web.Request) -> None:
     faults = request.app[FAULTS_KEY]
     if faults.take("reject_bookings"):
         faults.count("reject_bookings")
@@ -89,11 +112,49 @@ async def buy_shipment(request: web.Request) -> web.Response:
             "SHIPMENT.POSTAGE.FAILURE",
             "The carrier refused to create this shipment (simulated booking refusal).",
         )
-    shipment = request.app[STATE_KEY].buy(parsed.shipment, str(request.url.origin()))
+
+
+async def buy_rate(request: web.Request) -> web.Response:
+    """``POST /v2/shipments/{id}/buy`` ``{"rate": {"id"}}`` → 200 Shipment, then the story."""
+    shipment = _shipment(request)
+    body = await read_json_object(request, "PARAMETER.INVALID_JSON")
+    rate = body.get("rate")
+    rate_id = rate.get("id") if isinstance(rate, dict) else None
+    if not isinstance(rate_id, str) or not rate_id:
+        raise HttpError(422, "PARAMETER.REQUIRED", "Missing required parameter: rate.id.")
+    _refuse_if_faulted(request)
+    try:
+        bought = request.app[STATE_KEY].purchase(shipment["id"], rate_id, str(request.url.origin()))
+    except LookupError:
+        raise HttpError(
+            422, "SHIPMENT.RATE.INVALID", f"Rate {rate_id} is not a rate of this shipment."
+        ) from None
+    except ValueError:
+        raise HttpError(
+            422, "SHIPMENT.POSTAGE.EXISTS", "Postage already exists for this shipment."
+        ) from None
     request.app[FILE_KEY].save()
-    logger.info("carrier: bought %s (%s)", shipment["id"], shipment["tracking_code"])
-    request.app[STORIES_KEY].start(shipment["id"])
-    return json_response(shipment, status=201)
+    logger.info("carrier: bought %s (%s)", bought["id"], bought["tracking_code"])
+    request.app[STORIES_KEY].start(bought["id"])
+    return json_response(bought)
+
+
+async def create_tracker(request: web.Request) -> web.Response:
+    """``POST /v2/trackers`` → the tracker of ``tracking_code`` (created empty if new)."""
+    body = await read_json_object(request, "PARAMETER.INVALID_JSON")
+    nested = body.get("tracker")
+    fields: dict[str, Any] = nested if isinstance(nested, dict) else body
+    code, carrier = fields.get("tracking_code"), fields.get("carrier")
+    if not isinstance(code, str) or not code.strip():
+        raise HttpError(
+            422, "PARAMETER.REQUIRED", "Missing required parameter: tracker.tracking_code."
+        )
+    state = request.app[STATE_KEY]
+    known = len(state.trackers)
+    tracker = state.track(code, str(carrier or CARRIER_NAME), str(request.url.origin()))
+    if len(state.trackers) != known:
+        request.app[FILE_KEY].save()
+    return json_response(tracker, status=201 if len(state.trackers) != known else 200)
 
 
 def _take_step(app: web.Application, shipment_id: str, step: StoryStep) -> None:
@@ -168,7 +229,9 @@ def create_carrier_app(settings: SimulatorSettings) -> web.Application:
         routes=[
             web.post("/v2/shipments", buy_shipment),
             web.get("/v2/shipments/{shipment_id}", get_shipment),
+            web.post("/v2/shipments/{shipment_id}/buy", buy_rate),
             web.post("/v2/shipments/{shipment_id}/refund", refund_shipment),
+            web.post("/v2/trackers", create_tracker),
             web.get("/v2/trackers/{tracker_id}", get_tracker),
             web.get("/labels/{shipment_id}.png", get_label),
             web.get("/track/{code}", public_tracking),

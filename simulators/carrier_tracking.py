@@ -1,9 +1,13 @@
 """EasyPost-style Shipment/Tracker/Event objects and the tracking story.
 
-Pure state transitions, no I/O: :class:`CarrierState` owns shipments and trackers,
-:meth:`CarrierState.next_step` says what happens next (``None`` once delivered or refunded)
-and :meth:`CarrierState.advance` applies one story step, returning the ``tracker.updated``
-Event to deliver. A refund (``refund_status: "submitted"``) cancels the label: the story
+Pure state transitions, no I/O: :class:`CarrierState` owns shipments and trackers. A
+shipment is created rated (:meth:`CarrierState.create`: ``rates``, no tracking code) and
+bought (:meth:`CarrierState.purchase`: label, tracking code, tracker), or both at once
+(:meth:`CarrierState.buy`, the one-call buy); :meth:`CarrierState.track` is a tracker by
+tracking code (the existing one when there is one). :meth:`CarrierState.next_step` says
+what happens next (``None`` once delivered or refunded, or while not purchased) and
+:meth:`CarrierState.advance` applies one story step, returning the ``tracker.updated`` Event
+to deliver. A refund (``refund_status: "submitted"``) cancels the label: the story
 stops. :meth:`CarrierState.dump`/:meth:`CarrierState.load` carry everything across a
 restart. Every datetime is ISO 8601 with an explicit offset.
 """
@@ -42,9 +46,16 @@ STORY: tuple[StoryStep, ...] = (
 """The six steps posted after a purchase, one per ``time_scale`` seconds."""
 
 
-def rate_for(weight_oz: float) -> str:
-    """The deterministic Express price in USD for a parcel weight, as EasyPost's string."""
+SERVICES = ("Express", "Standard")
+"""The services a shipment created without one is rated for."""
+
+
+def rate_for(weight_oz: float, service: str = "Express") -> str:
+    """The deterministic price in USD for a parcel weight, as EasyPost's string (any service
+    but ``Standard`` is priced as Express)."""
     pounds = max(1, math.ceil(weight_oz / 16))
+    if service == "Standard":
+        return str(Decimal("12.90") + Decimal("1.60") * pounds)
     return str(Decimal("24.50") + Decimal("3.20") * pounds)
 
 
@@ -71,26 +82,17 @@ class CarrierState:
         self._tracking_seq = 0
 
     def buy(self, request: EasyPostShipment, base_url: str) -> dict[str, Any]:
-        """Create a purchased shipment (status ``unknown``) and its ``pre_transit`` tracker."""
-        self._tracking_seq += 1
+        """A one-call buy: :meth:`create` with the requested service's rate, then
+        :meth:`purchase` of that rate."""
+        shipment = self.create(request, services=(request.service,))
+        return self.purchase(shipment["id"], shipment["rates"][0]["id"], base_url)
+
+    def create(
+        self, request: EasyPostShipment, services: tuple[str, ...] = SERVICES
+    ) -> dict[str, Any]:
+        """An unpurchased shipment (no tracking code, label or tracker) rated for ``services``."""
         now = iso_now()
         shipment_id = random_id("shp")
-        tracking_code = f"EZ{9_000_000_000 + self._tracking_seq}"
-        tracker: dict[str, Any] = {
-            "object": "Tracker",
-            "id": random_id("trk"),
-            "mode": "test",
-            "tracking_code": tracking_code,
-            "shipment_id": shipment_id,
-            "status": "pre_transit",
-            "status_detail": "unknown",
-            "signed_by": None,
-            "carrier": CARRIER_NAME,
-            "public_url": f"{base_url}/track/{tracking_code}",
-            "created_at": now,
-            "updated_at": now,
-            "tracking_details": [],
-        }
         customs = None
         if request.customs_info is not None:
             customs = {"object": "CustomsInfo", "id": random_id("cstinfo"), **request.customs_info}
@@ -101,7 +103,7 @@ class CarrierState:
             "reference": request.reference,
             "created_at": now,
             "updated_at": now,
-            "tracking_code": tracking_code,
+            "tracking_code": None,
             "status": "unknown",
             "to_address": _address(request.to_address),
             "from_address": _address(request.from_address),
@@ -111,31 +113,87 @@ class CarrierState:
                 **request.parcel.model_dump(mode="json"),
             },
             "customs_info": customs,
-            "selected_rate": {
-                "object": "Rate",
-                "id": random_id("rate"),
-                "carrier": CARRIER_NAME,
-                "service": request.service,
-                "rate": rate_for(request.parcel.weight),
-                "currency": "USD",
-                "shipment_id": shipment_id,
-            },
-            "postage_label": {
+            "rates": [
+                {
+                    "object": "Rate",
+                    "id": random_id("rate"),
+                    "carrier": CARRIER_NAME,
+                    "service": service,
+                    "rate": rate_for(request.parcel.weight, service),
+                    "currency": "USD",
+                    "shipment_id": shipment_id,
+                }
+                for service in services
+            ],
+            "selected_rate": None,
+            "postage_label": None,
+            "tracker": None,
+            "refund_status": None,
+        }
+        self.shipments[shipment_id] = shipment
+        return shipment
+
+    def purchase(self, shipment_id: str, rate_id: str, base_url: str) -> dict[str, Any]:
+        """Buy ``rate_id`` of the shipment: tracking code, label and ``pre_transit`` tracker.
+
+        Raises ``LookupError`` for a rate the shipment does not have, ``ValueError`` when it
+        was purchased already.
+        """
+        shipment = self.shipments[shipment_id]
+        if shipment["selected_rate"] is not None:
+            raise ValueError(f"shipment {shipment_id} is already purchased")
+        rate = next((r for r in shipment["rates"] if r["id"] == rate_id), None)
+        if rate is None:
+            raise LookupError(rate_id)
+        self._tracking_seq += 1
+        now = iso_now()
+        tracking_code = f"EZ{9_000_000_000 + self._tracking_seq}"
+        tracker = self.track(tracking_code, CARRIER_NAME, base_url, shipment_id=shipment_id)
+        shipment.update(
+            updated_at=now,
+            tracking_code=tracking_code,
+            selected_rate=copy.deepcopy(rate),
+            postage_label={
                 "object": "PostageLabel",
                 "id": random_id("pl"),
                 "label_url": f"{base_url}/labels/{shipment_id}.png",
                 "label_file_type": "image/png",
             },
-            "tracker": copy.deepcopy(tracker),
-            "refund_status": None,
-        }
-        self.shipments[shipment_id] = shipment
-        self.trackers[tracker["id"]] = tracker
+            tracker=copy.deepcopy(tracker),
+        )
         return shipment
+
+    def track(
+        self, tracking_code: str, carrier: str, base_url: str, *, shipment_id: str | None = None
+    ) -> dict[str, Any]:
+        """The tracker of ``tracking_code`` (an existing one is returned, as EasyPost does)."""
+        for tracker in self.trackers.values():
+            if tracker["tracking_code"] == tracking_code:
+                return tracker
+        now = iso_now()
+        tracker = {
+            "object": "Tracker",
+            "id": random_id("trk"),
+            "mode": "test",
+            "tracking_code": tracking_code,
+            "shipment_id": shipment_id,
+            "status": "pre_transit" if shipment_id else "unknown",
+            "status_detail": "unknown",
+            "signed_by": None,
+            "carrier": carrier,
+            "public_url": f"{base_url}/track/{tracking_code}",
+            "created_at": now,
+            "updated_at": now,
+            "tracking_details": [],
+        }
+        self.trackers[tracker["id"]] = tracker
+        return tracker
 
     def next_step(self, shipment_id: str) -> StoryStep | None:
         """The story step still to come for the shipment, or ``None`` (done or refunded)."""
         shipment = self.shipments[shipment_id]
+        if shipment["tracker"] is None:  # not purchased: no story
+            return None
         done = len(self.trackers[shipment["tracker"]["id"]]["tracking_details"])
         return step_after(STORY, done, stopped=shipment["refund_status"] is not None)
 

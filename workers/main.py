@@ -69,6 +69,7 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
         CarrierSettings(
             easypost_url=settings.carrier_url, easypost_api_key=settings.carrier_api_key,
             dhl_url=settings.dhl_url, dhl_api_key=settings.dhl_api_key,
+            karrio=settings.karrio_carriers,
         )
     )  # fmt: skip
     broker = BrokerClient(settings.broker_url, settings.broker_api_key)

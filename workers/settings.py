@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.worker import PollerBehaviorSimpleMaximum
 
+from activities.carriers.karrio_settings import KarrioConnection
 from activities.reconcile_models import DEFAULT_STALE_AFTER_MIN, ReconcileInput
 from canonical.shipment import Stage
 from workers.regions import check_region
@@ -76,6 +77,10 @@ class WorkerSettings(HttpServing, WorkerTuning):
     broker_api_key: SecretStr
     dhl_url: str = "http://127.0.0.1:8095"
     dhl_api_key: SecretStr | None = None
+    karrio_carriers: list[KarrioConnection] = Field(default_factory=list)
+    """Carriers reached through Karrio, as a JSON list of connections (``name``, ``carrier``,
+    ``settings``, ``secrets``, ``server_url``, ``services``, ``lanes``, …; see
+    ``activities/carriers/karrio_settings.py``)."""
     notify_url: str = "http://127.0.0.1:8094"
     """Webhook sink of the notification channels: ``{notify_url}/hooks/{ops|finance|account}``."""
 

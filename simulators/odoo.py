@@ -2,13 +2,15 @@
 
 Routes: ``POST /jsonrpc`` (always HTTP 200; results in ``result``, failures in the Odoo error
 envelope, malformed envelopes as ``{"code": -32600, "message": "Invalid Request"}``),
-``POST /json/2/<model>/<method>`` (see :mod:`simulators.odoo_json2`), ``GET /web/version``
-(``sim_odoo_version``), the test helper ``GET /_sim/calls`` (every model call, oldest first)
-and the fault switches ``/_sim/faults``. Transport faults (outage, 429, 5xx) are HTTP-level
-errors; ``partner_error_*`` fails ``object`` calls in Odoo's own error envelope (HTTP 200) or
-with the JSON-2 status of that exception. When ``sim_odoo_state_file`` is set, the store is
-loaded from it at start (or seeded and written when it does not exist yet) and rewritten by
-group commit (:mod:`simulators.state_file`): a request is answered once its write is on disk.
+``POST /json/2/<model>/<method>`` (see :mod:`simulators.odoo_json2`), the web controllers
+``/web/version``, ``/web/webclient/version_info`` and ``/web/session/authenticate`` (see
+:mod:`simulators.odoo_web`; version from ``sim_odoo_version``), the test helper
+``GET /_sim/calls`` (every model call, oldest first) and the fault switches ``/_sim/faults``.
+Transport faults (outage, 429, 5xx) are HTTP-level errors; ``partner_error_*`` fails ``object``
+calls in Odoo's own error envelope (HTTP 200) or with the JSON-2 status of that exception.
+When ``sim_odoo_state_file`` is set, the store is loaded from it at start (or seeded and
+written when it does not exist yet) and rewritten by group commit
+(:mod:`simulators.state_file`): a request is answered once its write is on disk.
 """
 
 import json
@@ -26,6 +28,7 @@ from simulators.odoo_persist import dump, load
 from simulators.odoo_seed import seed, seed_missing
 from simulators.odoo_service import OdooService
 from simulators.odoo_store import OdooStore
+from simulators.odoo_web import install_web_routes
 from simulators.settings import SimulatorSettings
 from simulators.state_file import StateFile
 
@@ -105,14 +108,6 @@ async def json2(request: web.Request) -> web.Response:
     return await json2_call(request, request.app[SERVICE_KEY], request.app[FAULTS_KEY])
 
 
-async def web_version(request: web.Request) -> web.Response:
-    """``GET /web/version``."""
-    service = request.app[SERVICE_KEY]
-    return web.json_response(
-        {"version": service.version_string, "version_info": service.version_info}
-    )
-
-
 async def sim_calls(request: web.Request) -> web.Response:
     """``GET /_sim/calls``: ``[{"model", "method", "args", "kwargs", "transport"}, …]``."""
     return _rpc_response(request.app[SERVICE_KEY].calls)
@@ -132,7 +127,7 @@ def create_odoo_app(settings: SimulatorSettings) -> web.Application:
     app[FAULTS_KEY] = faults
     app.router.add_post("/jsonrpc", jsonrpc)
     app.router.add_post("/json/2/{model}/{method}", json2)
-    app.router.add_get("/web/version", web_version)
+    install_web_routes(app, service)
     app.router.add_get("/_sim/calls", sim_calls)
     install_fault_routes(app, faults)
     return app

@@ -8,6 +8,12 @@ Guarantees (mirroring Odoo 17):
   lines' subtotals (no taxes are modelled), always up to date.
 * ``sale.order.invoice_ids`` are the customer invoices/refunds whose ``invoice_origin`` is the
   order's name.
+* ``account.move.payment_state`` (no payments are modelled, so never ``partial``/``in_payment``):
+  ``not_paid`` unless posted; a posted invoice/refund is ``reversed`` when a posted reversal of
+  the same total exists, ``paid`` when nothing is due (total 0, or it is that full reversal),
+  else ``not_paid``; posted miscellaneous entries stay ``not_paid``.
+* ``res.users.context_get`` (``@api.model``, read-only): ``{"lang": "en_US", "tz": false,
+  "uid": 2}`` — the admin every call runs as, English the only language, no time zone set.
 * ``action_confirm``: draft/sent → sale and one outgoing ``stock.picking`` (``WH/OUT/00001``)
   per order; any other state → ``UserError`` and nothing changes.
 * ``action_post``: draft → posted, ``name`` becomes ``INV/<year>/<5 digits>`` (per year;
@@ -30,6 +36,7 @@ from simulators.odoo_store import Hooks, OdooStore, now_string
 from simulators.odoo_write import create_record, write_records
 
 COMPANY_ID = 1
+ADMIN_UID = 2
 MOVE_PREFIXES = {
     "out_invoice": "INV",
     "out_refund": "RINV",
@@ -90,6 +97,31 @@ def _line_display_name(store: OdooStore, rec_id: int) -> str:
     return f"{_rec(store, 'sale.order', line['order_id'])['name']} - {line['name']}"
 
 
+def _is_full_reversal(store: OdooStore, reversal_id: int) -> bool:
+    """A posted reversal of a posted entry with the same total (reconciles it in full)."""
+    reversal = _rec(store, "account.move", reversal_id)
+    original = reversal["reversed_entry_id"]
+    return (
+        reversal["state"] == "posted"
+        and bool(original)
+        and _rec(store, "account.move", original)["state"] == "posted"
+        and store.raw("account.move", original, "amount_total")
+        == store.raw("account.move", reversal_id, "amount_total")
+    )
+
+
+def _payment_state(store: OdooStore, rec_id: int) -> str:
+    move = _rec(store, "account.move", rec_id)
+    if move["state"] != "posted" or move["move_type"] not in INVOICE_TYPES:
+        return "not_paid"
+    reversals = store.raw("account.move", rec_id, "reversal_move_id")
+    if any(_is_full_reversal(store, i) for i in reversals):
+        return "reversed"
+    if _is_full_reversal(store, rec_id) or not store.raw("account.move", rec_id, "amount_total"):
+        return "paid"
+    return "not_paid"
+
+
 COMPUTES: Mapping[tuple[str, str], Callable[[OdooStore, int], Any]] = {
     ("sale.order.line", "price_subtotal"): _subtotal("sale.order.line", "product_uom_qty"),
     ("account.move.line", "price_subtotal"): _subtotal("account.move.line", "quantity"),
@@ -98,6 +130,7 @@ COMPUTES: Mapping[tuple[str, str], Callable[[OdooStore, int], Any]] = {
         "account.move", "invoice_line_ids", "account.move.line"
     ),
     ("sale.order", "invoice_ids"): _order_invoices,
+    ("account.move", "payment_state"): _payment_state,
     ("res.partner", "country_code"): _partner_country_code,
     ("product.product", "display_name"): _product_display_name,
     ("sale.order.line", "display_name"): _line_display_name,
@@ -268,6 +301,12 @@ def check_write(store: OdooStore, model: str, ids: list[int], vals: dict[str, An
                 raise UserError(f"You cannot modify a posted entry ({move['name']}).")
 
 
+def context_get(store: OdooStore) -> dict[str, Any]:
+    """``res.users.context_get()``: the calling user's context (see the module docstring)."""
+    return {"lang": "en_US", "tz": False, "uid": ADMIN_UID}
+
+
+MODEL_ACTIONS: Mapping[tuple[str, str], Action] = {("res.users", "context_get"): context_get}
 ACTIONS: Mapping[tuple[str, str], Action] = {
     ("sale.order", "action_confirm"): action_confirm,
     ("sale.order", "action_cancel"): action_cancel,

@@ -27,6 +27,8 @@ from simulators.odoo_models_mail import MAIL_MODELS
 
 __all__ = ["MAGIC_FIELDS", "MODELS", "RELATIONAL", "X2MANY", "FieldSpec", "FieldType", "ModelSpec"]
 
+PAYMENT_STATES = ("not_paid", "in_payment", "paid", "partial", "reversed", "invoicing_legacy")
+
 MODELS: Mapping[str, ModelSpec] = {
     m.name: m
     for m in (
@@ -156,6 +158,12 @@ MODELS: Mapping[str, ModelSpec] = {
                 "reversed_entry_id": m2o("account.move", "Reversal of"),
                 "reversal_move_id": o2m("account.move", "reversed_entry_id", "Reversal Move"),
                 "amount_total": num("Total", kind="monetary", computed=True),
+                "payment_state": FieldSpec(
+                    "selection",
+                    "Payment Status",
+                    selection=PAYMENT_STATES,
+                    computed=True,
+                ),
             },
             order="id desc",
             defaults={"state": "draft", "name": "/", "move_type": "out_invoice"},

@@ -1,8 +1,11 @@
 """The generic ORM methods every Odoo model answers over RPC.
 
-``search``, ``search_read``, ``read``, ``search_count``, ``create``, ``write`` and
-``fields_get``, with Odoo's argument names (so JSON-2 named arguments bind to them) and
-Odoo's argument checks (``builtins.ValueError`` for bad ids, fields, offset, limit or order).
+``search``, ``search_read``, ``read``, ``search_count``, ``create``, ``write``,
+``fields_get`` and ``default_get``, with Odoo's argument names (so JSON-2 named arguments bind
+to them) and Odoo's argument checks (``builtins.ValueError`` for bad ids, fields, offset, limit
+or order). ``read(..., load=<anything but "_classic_read">)`` returns many2one values as bare
+ids, as Odoo does (odoorpc reads that way). ``default_get(fields_list)`` answers the model's
+static defaults for the requested fields that have one (``context`` defaults are not served).
 :data:`MODEL_LEVEL` are the ``@api.model`` ones, which take no record ids.
 """
 
@@ -15,8 +18,12 @@ from simulators.odoo_models import X2MANY
 from simulators.odoo_store import OdooStore
 from simulators.odoo_write import create_record, write_records
 
-READ_ONLY = frozenset({"search", "search_read", "read", "search_count", "fields_get"})
-MODEL_LEVEL = frozenset({"search", "search_read", "search_count", "create", "fields_get"})
+READ_ONLY = frozenset(
+    {"search", "search_read", "read", "search_count", "fields_get", "default_get"}
+)
+MODEL_LEVEL = frozenset(
+    {"search", "search_read", "search_count", "create", "fields_get", "default_get"}
+)
 
 
 def as_ids(value: Any) -> list[int]:
@@ -68,6 +75,7 @@ class Orm:
             "create": self.create,
             "write": self.write,
             "fields_get": self.fields_get,
+            "default_get": self.default_get,
         }
         return methods.get(name)
 
@@ -93,9 +101,9 @@ class Orm:
         ids = self.store.search(model, domain, offset, limit, order)
         return self.store.read(model, ids, names)
 
-    def read(self, model: str, ids: Any, fields: Any = None, load: Any = None) -> Any:
-        """``read(ids, fields=None)`` → records in ``ids`` order."""
-        return self.store.read(model, as_ids(ids), _fields(fields))
+    def read(self, model: str, ids: Any, fields: Any = None, load: Any = "_classic_read") -> Any:
+        """``read(ids, fields=None, load="_classic_read")`` → records in ``ids`` order."""
+        return self.store.read(model, as_ids(ids), _fields(fields), m2o_ids=load != "_classic_read")
 
     def search_count(self, model: str, domain: Any = None, limit: Any = None) -> int:
         """``search_count(domain)`` → int."""
@@ -115,6 +123,11 @@ class Orm:
             check_write(self.store, model, id_list, vals)
         write_records(self.store, model, id_list, vals)
         return True
+
+    def default_get(self, model: str, fields_list: Any) -> dict[str, Any]:
+        """``default_get(fields_list)`` → ``{field: default}`` for those that have one."""
+        defaults = self.store.spec(model).defaults
+        return {name: defaults[name] for name in _fields(fields_list) or [] if name in defaults}
 
     def fields_get(self, model: str, allfields: Any = None, attributes: Any = None) -> Any:
         """``fields_get()`` → ``{field: {type, string, required, readonly, relation?}}``."""

@@ -5,7 +5,8 @@ Guarantees:
 * ``common.authenticate``/``login`` return uid ``2`` for the configured login and password,
   ``False`` otherwise; an unknown database raises ``psycopg2.OperationalError``.
 * ``object.execute_kw`` checks database, uid and password (``AccessDenied``), then runs
-  :meth:`OdooService.call_model`, which checks the model (``builtins.ValueError``), the method
+  :meth:`OdooService.call_model`, which checks the model (``odoo.exceptions.UserError``
+  "Object <model> doesn't exist", as Odoo 17–19's ``execute_kw`` answers), the method
   (private → ``AccessError``, unknown → ``builtins.AttributeError``) and the arguments
   (``builtins.TypeError``) before running. JSON-2 reports unknown models and methods as
   ``werkzeug.exceptions.NotFound`` instead.
@@ -28,7 +29,8 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from simulators.odoo_actions import ACTIONS
+from simulators.odoo_actions import ACTIONS, MODEL_ACTIONS
+from simulators.odoo_business import ADMIN_UID
 from simulators.odoo_errors import (
     AccessDenied,
     AccessError,
@@ -39,13 +41,15 @@ from simulators.odoo_errors import (
     OdooError,
     OdooTypeError,
     ServiceNotFound,
+    UserError,
 )
-from simulators.odoo_orm import MODEL_LEVEL, READ_ONLY, Orm, as_ids
+from simulators.odoo_orm import MODEL_LEVEL as ORM_MODEL_LEVEL
+from simulators.odoo_orm import READ_ONLY, Orm, as_ids
 from simulators.odoo_persist import restore, snapshot
 from simulators.odoo_store import OdooStore
 from simulators.state_file import StateFile
 
-ADMIN_UID = 2
+MODEL_LEVEL = ORM_MODEL_LEVEL | {method for _, method in MODEL_ACTIONS}
 
 
 def version_info(version: str) -> list[Any]:
@@ -208,9 +212,10 @@ class OdooService:
         json2: bool = False,
     ) -> Any:
         """Check and run ``model.method(*args, **kwargs)`` atomically (``context`` ignored)."""
-        if json2 and model not in self.store.models:
-            raise NotFound(f"404 Not Found: the model {model!r} does not exist")
-        self.store.spec(model)
+        if model not in self.store.models:
+            if json2:
+                raise NotFound(f"404 Not Found: the model {model!r} does not exist")
+            raise UserError(f"Object {model} doesn't exist")
         if method.startswith("_"):
             raise AccessError(
                 f"Private methods (such as {model}.{method}) cannot be called remotely."
@@ -218,7 +223,7 @@ class OdooService:
         kwargs = {k: v for k, v in kwargs.items() if k != "context"}
         function = self._method(model, method, json2)
         _check_arguments(method, function, args, kwargs)
-        if method in READ_ONLY:
+        if method in READ_ONLY or (model, method) in MODEL_ACTIONS:
             return function(*args, **kwargs)
         before = snapshot(self.store)
         try:
@@ -234,6 +239,8 @@ class OdooService:
         orm = self.orm.method(method)
         if orm is not None:
             return functools.partial(orm, model)
+        if (model, method) in MODEL_ACTIONS:
+            return functools.partial(MODEL_ACTIONS[model, method], self.store)
         action = ACTIONS.get((model, method))
         if action is None:
             message = f"The method '{method}' does not exist on the model '{model}'"

@@ -3,8 +3,8 @@
 Guarantees:
 
 * Reads follow Odoo's wire format: empty values are ``false`` (numbers ``0``), many2one is
-  ``[id, display_name]``, x2many is a list of ids; unknown fields raise ``OdooValueError``
-  and unknown ids ``MissingError``.
+  ``[id, display_name]`` (the bare id with ``m2o_ids``), x2many is a list of ids; unknown
+  fields raise ``OdooValueError`` and unknown ids ``MissingError``.
 * Searches validate the whole domain and ``order`` first (``OdooValueError``), then filter,
   sort (nulls last ascending, first descending, like PostgreSQL) and slice.
 * Computed fields are evaluated on every read, so totals are never stale.
@@ -104,7 +104,9 @@ class OdooStore:
         return str(self.raw(model, rec_id, "display_name"))
 
     # -- read ---------------------------------------------------------------------------
-    def read(self, model: str, ids: list[int], fields: list[str] | None) -> list[dict[str, Any]]:
+    def read(
+        self, model: str, ids: list[int], fields: list[str] | None, *, m2o_ids: bool = False
+    ) -> list[dict[str, Any]]:
         """Records in ``ids`` order with ``fields`` (all when empty), always with ``id``."""
         spec = self.spec(model)
         names = list(fields) if fields else list(spec.fields)
@@ -115,17 +117,17 @@ class OdooStore:
         for rec_id in ids:
             row: dict[str, Any] = {"id": rec_id}
             for name in names:
-                row[name] = self._wire(model, rec_id, name, spec.fields[name])
+                row[name] = self._wire(model, rec_id, name, spec.fields[name], m2o_ids)
             out.append(row)
         return out
 
-    def _wire(self, model: str, rec_id: int, name: str, spec: FieldSpec) -> Any:
+    def _wire(self, model: str, rec_id: int, name: str, spec: FieldSpec, m2o_ids: bool) -> Any:
         value = self.raw(model, rec_id, name)
         if spec.type == "many2one":
             assert spec.comodel is not None
             if not value or value not in self.records[spec.comodel]:
                 return False
-            return [value, self.display_name(spec.comodel, value)]
+            return value if m2o_ids else [value, self.display_name(spec.comodel, value)]
         if spec.type in X2MANY:
             return list(value)
         if spec.type in ("float", "monetary"):

@@ -81,7 +81,8 @@ async def test_bad_domains_fields_and_models(odoo: Odoo) -> None:
     data = await odoo.error("sale.order", "create", {**ORDER, "nope": 1})
     assert data["name"] == "builtins.ValueError"
     data = await odoo.error("no.such.model", "search", [])
-    assert data["name"] == "builtins.ValueError"
+    assert data["name"] == "odoo.exceptions.UserError"  # as Odoo 17-19's execute_kw
+    assert data["message"] == "Object no.such.model doesn't exist"
     data = await odoo.error("sale.order", "frobnicate", [1])
     assert data["name"] == "builtins.AttributeError"
     data = await odoo.error("sale.order", "_private", [1])

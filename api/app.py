@@ -115,7 +115,7 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
         loop = asyncio.create_task(delivery.run(every_s=settings.inbox_redelivery_s))
         yield
         loop.cancel()
-        await delivery.flush()  # the delivered outcomes still queued, before the store closes
+        await delivery.close()  # before the store closes
 
     app.cleanup_ctx.append(redeliver)
 

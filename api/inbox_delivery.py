@@ -20,8 +20,11 @@ another partner's shipment is a dead letter at once, with the reason, and signal
 Outcomes: DELIVERED; IGNORED (no shipment event in it); LATE when the shipment's workflow had
 ended already (Temporal answers the signal "already completed"): kept, never retried, not
 dead; RECEIVED again with a reason when Temporal could not be reached or no shipment matches
-yet (the tracking link may not be written yet), retried by the loop; DEAD once no shipment
-(no workflow at all) has matched for ``unknown_grace``.
+yet, retried by the loop; DEAD once no shipment (no workflow at all) has matched for
+``unknown_grace``. A carrier's first webhook can arrive while the booking that learnt its
+tracking number is still writing the link (EasyPost posts ``tracker.created`` at purchase):
+a first attempt that matched no shipment is tried again after ``SOON_S`` (0.2, 1 s), at most
+``MAX_SOON`` messages at a time, before the loop's round (every 2 s) would take it up.
 
 An admin's replay is one attempt, recorded as such; a message delivered before stays
 delivered whatever the replay finds (``store/inbox.py``), so the loop never takes it up again.
@@ -67,6 +70,10 @@ from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.inbox")
 SIGNAL_TIMEOUT = timedelta(seconds=5)
+SOON_S = (0.2, 1.0)
+"""Delays of the early retries of a first attempt that matched no shipment."""
+MAX_SOON = 1000
+"""Messages retried early at once; beyond, the redelivery loop alone retries them."""
 EVENT_COUNT = "borderflow.event_count"
 """Span attribute: how many events the delivery signalled (0: none was new)."""
 
@@ -89,6 +96,8 @@ class InboxDelivery:
         self._pending: dict[int, Delivery] = {}
         """DELIVERED outcomes not yet recorded, by message id."""
         self._writer: asyncio.Task[None] | None = None
+        self._soon: set[asyncio.Task[None]] = set()
+        """Early retries under way (``SOON_S``)."""
 
     async def deliver(
         self, message: InboxMessage, normalized: NormalizedWebhook | None = None,
@@ -116,9 +125,12 @@ class InboxDelivery:
         shipment_id = found.shipment_id
         if shipment_id is None:
             refs = normalized.references.model_dump(exclude_none=True)
-            return await self._unknown(
+            outcome = await self._unknown(
                 message, f"no shipment matches {message.partner} {refs}", replay=replay
             )
+            if outcome == InboxState.RECEIVED and not replay and message.attempts == 0:
+                self._retry_soon(message.id)
+            return outcome
         events = normalized.events
         if not replay:
             unsent = set(self._delivered.unsent(shipment_id, (e.event_id for e in events)))
@@ -217,6 +229,33 @@ class InboxDelivery:
             except Exception:  # the loop must outlive any one failure
                 log.exception("inbox redelivery round failed")
             await asyncio.sleep(every_s)
+
+    def _retry_soon(self, message_id: int) -> None:
+        if len(self._soon) >= MAX_SOON:
+            return
+        task = asyncio.create_task(self._soon_attempts(message_id))
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
+
+    async def _soon_attempts(self, message_id: int) -> None:
+        """Up to ``len(SOON_S)`` early attempts, until one leaves the message not RECEIVED."""
+        for delay in SOON_S:
+            await asyncio.sleep(delay)
+            try:
+                outcome = await self.redeliver(message_id)
+            except Exception:  # the loop retries it anyway
+                log.exception("early retry of inbox message %s failed", message_id)
+                return
+            if outcome != InboxState.RECEIVED:
+                return
+
+    async def close(self) -> None:
+        """Stop the early retries (the loop's next run, here or on a replica, takes them up)
+        and record the DELIVERED outcomes still queued."""
+        for task in list(self._soon):
+            task.cancel()
+        await asyncio.gather(*self._soon, return_exceptions=True)
+        await self.flush()
 
     def _record_later(self, delivery: Delivery) -> None:
         """Queue a DELIVERED outcome for the writer task (started when none runs)."""

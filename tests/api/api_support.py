@@ -3,7 +3,9 @@
 import json
 import uuid
 from datetime import timedelta
+from typing import Any
 
+import httpx
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -47,3 +49,14 @@ async def start_shipment(
         search_attributes=TypedSearchAttributes(attributes),
         execution_timeout=timedelta(hours=1),
     )  # fmt: skip
+
+
+async def inbox_item(
+    http: httpx.AsyncClient, headers: dict[str, str], message_id: int
+) -> dict[str, Any]:
+    """One inbox message as ``GET /v1/inbox`` lists it (``headers``: an admin's)."""
+    page = await http.get("/v1/inbox", params={"after": message_id - 1, "limit": 1},
+                          headers=headers)  # fmt: skip
+    (found,) = page.json()["items"]
+    assert found["id"] == message_id
+    return dict(found)

@@ -8,11 +8,10 @@ first attempt (``api/inbox_delivery.py``, ``SOON_S``) can deliver it.
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
-from api_support import start_shipment
+from api_support import inbox_item, start_shipment
 from live import LiveApi, Stack
 from temporalio.client import Client
 from webhook_payloads import easypost_event, send
@@ -35,13 +34,6 @@ async def http(slow_loop_api: LiveApi) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def item(http: httpx.AsyncClient, api: LiveApi, message_id: int) -> dict[str, Any]:
-    page = await http.get("/v1/inbox", params={"after": message_id - 1, "limit": 1},
-                          headers=api.headers(Role.ADMIN))  # fmt: skip
-    (found,) = page.json()["items"]
-    return dict(found)
-
-
 async def test_a_webhook_ahead_of_its_tracking_link_is_delivered_without_the_loop(
     slow_loop_api: LiveApi, http: httpx.AsyncClient, temporal: Client
 ) -> None:
@@ -53,7 +45,7 @@ async def test_a_webhook_ahead_of_its_tracking_link_is_delivered_without_the_loo
 
     message_id = sent.json()["inbox_id"]
     for _ in range(100):
-        found = await item(http, slow_loop_api, message_id)
+        found = await inbox_item(http, slow_loop_api.headers(Role.ADMIN), message_id)
         if found["state"] != "received":
             break
         await asyncio.sleep(0.1)

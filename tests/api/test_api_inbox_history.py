@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_support import start_shipment
+from api_support import inbox_item, start_shipment
 from live import LiveApi, Stack
 from temporalio.client import Client, WorkflowHandle
 from webhook_payloads import broker_event, easypost_event, send
@@ -42,11 +42,7 @@ async def http(inbox_api: LiveApi) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def item(http: httpx.AsyncClient, api: LiveApi, message_id: int) -> dict[str, Any]:
-    page = await http.get("/v1/inbox", params={"after": message_id - 1, "limit": 1},
-                          headers=api.headers(Role.ADMIN))  # fmt: skip
-    (found,) = page.json()["items"]
-    assert found["id"] == message_id
-    return dict(found)
+    return await inbox_item(http, api.headers(Role.ADMIN), message_id)
 
 
 async def replay(http: httpx.AsyncClient, api: LiveApi, message_id: int) -> dict[str, Any]:

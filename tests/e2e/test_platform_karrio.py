@@ -10,13 +10,13 @@ tracker goes through our ``easypost`` dialect (the ids the webhooks would have h
 import json
 import secrets
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from fault_drills import status, wait_until
 from odoo_rpc import execute_kw
 from running_platform import BORDERFLOW, Platform
 
@@ -63,24 +63,6 @@ def sim(platform: Platform, path: str) -> Any:
     return reply.json()
 
 
-def status(platform: Platform, shipment_id: str) -> dict[str, Any]:
-    reply = httpx.get(
-        f"{platform.api_url}/v1/shipments/{shipment_id}", headers=platform.headers, timeout=15
-    )
-    assert reply.status_code == 200, reply.text
-    return dict(reply.json())
-
-
-def wait_until(what: str, check: Any, timeout_s: float = 90) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.3)
-    raise AssertionError(f"not {what} after {timeout_s} s")
-
-
 def new_order(platform: Platform) -> str:
     password = platform.local_env()["BORDERFLOW_ODOO_PASSWORD"]
     order_id = execute_kw(platform.odoo_url, password, "sale.order", "create", [{
@@ -108,7 +90,9 @@ def test_a_shipment_is_booked_tracked_and_invoiced_through_karrio(platform: Plat
     shipment_id = reply.json()["shipment_id"]
 
     at_delivery = wait_until(
-        "in delivery", lambda: (s := status(platform, shipment_id))["stage"] == "delivery" and s
+        "in delivery",
+        lambda: (s := status(platform, shipment_id))["stage"] == "delivery" and s,
+        timeout_s=90,
     )
     # Booked by Karrio's two-step flow: created rated, then bought; one label for the shipment.
     (bought,) = [s for s in sim(platform, "/_sim/shipments") if s["reference"] == shipment_id]
@@ -125,7 +109,7 @@ def test_a_shipment_is_booked_tracked_and_invoiced_through_karrio(platform: Plat
         ]
         return mine if mine and mine[-1]["payload"]["result"]["status"] == "delivered" else []
 
-    last = wait_until("delivered at the carrier", delivered)[-1]
+    last = wait_until("delivered at the carrier", delivered, timeout_s=90)[-1]
     assert status(platform, shipment_id)["stage"] == "delivery"  # nothing heard: all dropped
 
     env = {**platform.env, "BORDERFLOW_DATA_DIR": str(platform.data_dir)}
@@ -134,7 +118,9 @@ def test_a_shipment_is_booked_tracked_and_invoiced_through_karrio(platform: Plat
     assert ran.returncode == 0, ran.stderr
 
     final = wait_until(
-        "invoiced", lambda: (s := status(platform, shipment_id))["stage"] == "invoiced" and s
+        "invoiced",
+        lambda: (s := status(platform, shipment_id))["stage"] == "invoiced" and s,
+        timeout_s=90,
     )
     expected = normalize("easypost", json.dumps(last["payload"]).encode(),
                          received_at=datetime.now(UTC))  # fmt: skip
@@ -159,7 +145,9 @@ def test_the_vendor_s_webhooks_reach_a_shipment_booked_through_karrio(platform: 
     assert reply.status_code == 201, reply.text
     shipment_id = reply.json()["shipment_id"]
     final = wait_until(
-        "invoiced", lambda: (s := status(platform, shipment_id))["stage"] == "invoiced" and s
+        "invoiced",
+        lambda: (s := status(platform, shipment_id))["stage"] == "invoiced" and s,
+        timeout_s=90,
     )
     heard = {e["source"]["partner"] for e in final["events"]}
     assert "easypost" in heard

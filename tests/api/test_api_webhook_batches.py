@@ -44,7 +44,12 @@ def tracker_updated(tracking_number: str, scans: int) -> bytes:
 
 
 async def batches(temporal: Client, handle: WorkflowHandle[object, object]) -> list[EventBatch]:
-    """Every signal in the workflow's history, as ``EventBatch`` (any other signal fails)."""
+    """Every signal in the workflow's history, as ``EventBatch`` (any other signal fails).
+
+    A signal that arrives while a workflow task is running is buffered by the server and
+    written to the history only when that task completes: an update first (it runs after every
+    signal sent before it) makes every signal sent so far readable."""
+    await status_after_signals(handle)
     history = await handle.fetch_history()
     signals = [
         e.workflow_execution_signaled_event_attributes

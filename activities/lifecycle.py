@@ -37,7 +37,7 @@ from activities.tms import TmsClient
 from canonical.booking import CarrierBooking as CanonicalBooking
 from canonical.shipment import ServiceLevel
 from observability.metrics import record_sla_breach
-from workflows.partners import BROKER, CARRIER, LOCAL, NOTIFY, ODOO, TMS
+from workflows.partners import BROKER, CARRIER_ACTIVITIES, LOCAL, NOTIFY, ODOO, TMS
 from workflows.policy import DEFAULT_POLICY_FILE, ShipmentPolicy, load_policy_file
 
 POLICY_FILE_ENV = "BORDERFLOW_SLA_POLICY"
@@ -83,7 +83,9 @@ class LifecycleActivities:
             raise ApplicationError(
                 f"the shipment policy file is unusable: {err}", type="PolicyUnusable"
             ) from None
-        return policy.for_shipment(ServiceLevel(input.service_level), input.lane, input.carrier)
+        return policy.for_shipment(
+            ServiceLevel(input.service_level), input.lane, input.carrier, self._carriers
+        )
 
     @activity.defn
     async def final_charges(self, input: FinalChargesInput) -> FinalCharges:
@@ -164,7 +166,7 @@ class LifecycleActivities:
         return {
             ODOO.partner: [self.open_escalation, self.reverse_odoo_order],
             TMS.partner: [self.cancel_transport_order],
-            CARRIER.partner: [self.final_charges, self.cancel_carrier_booking],
+            CARRIER_ACTIVITIES: [self.final_charges, self.cancel_carrier_booking],
             BROKER.partner: [self.cancel_customs_declaration],
             NOTIFY.partner: [self.notify],
             LOCAL.partner: [self.load_shipment_policy],

@@ -52,7 +52,7 @@ from canonical.dialects import MalformedPayload, normalize
 from canonical.dialects.normalized import MAX_EVENTS
 from store.reconciliation import save_report
 from workflows.models import SHIPMENT_STATUS, EventBatch, ShipmentStatus
-from workflows.partners import BROKER, CARRIER, LOCAL, ODOO
+from workflows.partners import BROKER, CARRIER_ACTIVITIES, LOCAL, ODOO
 from workflows.shipment import ShipmentWorkflow
 
 log = logging.getLogger("borderflow.reconcile")
@@ -274,7 +274,7 @@ class ReconcileActivities:
         """The activities each task queue serves (``LOCAL``: the workflow's own queue)."""
         return {
             ODOO.partner: [self.odoo_view, self.repair_tracking_ref],
-            CARRIER.partner: [self.poll_carrier],
+            CARRIER_ACTIVITIES: [self.poll_carrier],
             BROKER.partner: [self.poll_broker],
             LOCAL.partner: [
                 self.list_shipments,

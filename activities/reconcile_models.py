@@ -35,6 +35,9 @@ class ReconcileInput(BaseModel):
     a stage not named here is never stale."""
     poll_always: list[str] = Field(default_factory=lambda: ["dhl"])
     """Carriers that push no webhooks: their shipments are polled on every run, stale or not."""
+    carriers: list[str] | None = None
+    """The carriers the workers serve (each on its own queue); a shipment of any other is
+    reported, never polled (no worker would take the call). ``None``: every carrier."""
     max_shipments: int = Field(default=1000, ge=1)
     """At most this many shipments per run (the report says when more were running)."""
     concurrency: int = Field(default=8, ge=1, le=64)

@@ -40,7 +40,7 @@ from activities.odoo_sales import OdooSales
 from activities.tms import TmsClient
 from observability.metrics import record_invoice_lag
 from store.tracking import link_tracking
-from workflows.partners import BROKER, CARRIER, NOTIFY, ODOO, TMS
+from workflows.partners import BROKER, CARRIER_ACTIVITIES, NOTIFY, ODOO, TMS
 
 PARTNER_FIELDS = ["name", "street", "street2", "city", "zip", "country_id", "vat", "email", "phone"]
 
@@ -172,7 +172,7 @@ class ShipmentActivities:
         return {
             ODOO.partner: [self.accept_order, self.write_tracking_ref, self.release_invoice],
             TMS.partner: [self.create_transport_order],
-            CARRIER.partner: [self.book_carrier],
+            CARRIER_ACTIVITIES: [self.book_carrier],
             BROKER.partner: [self.file_customs],
             NOTIFY.partner: [self.notify_finance],
         }  # fmt: skip

@@ -1,12 +1,32 @@
-"""Settings of the API process (environment variables prefixed ``BORDERFLOW_``)."""
+"""Settings of the API process (environment variables prefixed ``BORDERFLOW_``).
 
+The webhook partners' settings are generated, three per declaration of
+:data:`api.webhook_partners.WEBHOOK_PARTNERS` (so a plugin partner's appear with no edit here):
+
+- ``<name>_webhook_secret`` (``BORDERFLOW_<NAME>_WEBHOOK_SECRET``): required for a
+  ``required`` partner (EasyPost, the broker), else optional; unset or empty, the partner has no
+  route (404). What it holds is the scheme's: DCSA's is the subscription's ``secret``,
+  base64-encoded as the subscription carries it; DHL's the ``token`` of the push subscription's
+  ``ApiKeyAuthentication`` (sent back in ``X-Webhook-Token``); Shippo's the token of the
+  webhook URL registered at Shippo (``…/v1/webhooks/shippo?token=…``);
+- ``<name>_webhook_secret_previous``: a second secret accepted during a rotation;
+- ``<name>_webhook_sources``: the networks its webhooks may come from, a JSON list such as
+  ``["52.4.41.98/32"]`` (default anywhere; the address is the client's as
+  :func:`api.limits.client_ip` finds it, behind ``trusted_proxies``). Shippo publishes the
+  addresses it sends from (docs.goshippo.com, webhook security).
+
+Code reads them through :func:`webhook_settings`, typed, not by attribute.
+"""
+
+from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, create_model, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.limits import ClientLimitSettings
+from api.webhook_partners import WEBHOOK_PARTNERS, WebhookDeclaration
 from workers.serving import HttpServing
 
 Sources = list[IPvAnyNetwork]
@@ -17,42 +37,48 @@ def _anywhere() -> Sources:
     return list(ANYWHERE)
 
 
-class WebhookSecrets(BaseSettings):
-    """Per webhook partner of ``api/webhook_partners.py``: its secret, a second one accepted
-    during a rotation (``_previous``), and the networks its webhooks may come from
-    (``_sources``, a JSON list such as ``["52.4.41.98/32"]``; default anywhere: the address
-    is the client's as :func:`api.limits.client_ip` finds it, behind ``trusted_proxies``).
-    A partner whose secret is unset has no route (404), except EasyPost and the broker, whose
-    secrets are required."""
-
+class _WebhookSettingsBase(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
-    easypost_webhook_secret: SecretStr
-    easypost_webhook_secret_previous: SecretStr | None = None
-    easypost_webhook_sources: Sources = Field(default_factory=_anywhere)
-    broker_webhook_secret: SecretStr
-    broker_webhook_secret_previous: SecretStr | None = None
-    broker_webhook_sources: Sources = Field(default_factory=_anywhere)
-    aftership_webhook_secret: SecretStr | None = None
-    aftership_webhook_secret_previous: SecretStr | None = None
-    aftership_webhook_sources: Sources = Field(default_factory=_anywhere)
-    dcsa_webhook_secret: SecretStr | None = None
-    """The subscription's ``secret``, base64-encoded as the subscription carries it."""
-    dcsa_webhook_secret_previous: SecretStr | None = None
-    dcsa_webhook_sources: Sources = Field(default_factory=_anywhere)
-    shippo_webhook_secret: SecretStr | None = None
-    """The token of the webhook URL registered at Shippo (``…/v1/webhooks/shippo?token=…``)."""
-    shippo_webhook_secret_previous: SecretStr | None = None
-    shippo_webhook_sources: Sources = Field(default_factory=_anywhere)
-    """Shippo publishes the addresses it sends from (docs.goshippo.com webhook security)."""
-    dhl_webhook_secret: SecretStr | None = None
-    """The ``token`` of the DHL push subscription's ``ApiKeyAuthentication`` (header
-    ``X-Webhook-Token``)."""
-    dhl_webhook_secret_previous: SecretStr | None = None
-    dhl_webhook_sources: Sources = Field(default_factory=_anywhere)
-    tms_webhook_secret: SecretStr | None = None
-    tms_webhook_secret_previous: SecretStr | None = None
-    tms_webhook_sources: Sources = Field(default_factory=_anywhere)
+
+def _webhook_fields(declaration: WebhookDeclaration) -> dict[str, Any]:
+    secret: tuple[Any, Any] = (SecretStr, ...) if declaration.required else (SecretStr | None, None)
+    return {
+        declaration.secret_setting: secret,
+        declaration.previous_setting: (SecretStr | None, None),
+        declaration.sources_setting: (Sources, Field(default_factory=_anywhere)),
+    }
+
+
+if TYPE_CHECKING:
+    WebhookSecrets = _WebhookSettingsBase
+else:
+    WebhookSecrets = create_model(
+        "WebhookSecrets",
+        __base__=_WebhookSettingsBase,
+        __module__=__name__,
+        __doc__="The three settings of each webhook partner (see the module docstring).",
+        **{k: v for d in WEBHOOK_PARTNERS for k, v in _webhook_fields(d).items()},
+    )
+
+
+@dataclass(frozen=True)
+class PartnerWebhookSettings:
+    """One webhook partner's settings, as :class:`WebhookSecrets` holds them."""
+
+    secret: SecretStr | None
+    previous: SecretStr | None
+    sources: Sources
+
+
+def webhook_settings(
+    settings: WebhookSecrets, declaration: WebhookDeclaration
+) -> PartnerWebhookSettings:
+    """The generated settings of ``declaration``'s partner (the one typed accessor)."""
+    secret: SecretStr | None = getattr(settings, declaration.secret_setting)
+    previous: SecretStr | None = getattr(settings, declaration.previous_setting)
+    sources: Sources = getattr(settings, declaration.sources_setting)
+    return PartnerWebhookSettings(secret, previous, sources)
 
 
 class ApiSettings(HttpServing, ClientLimitSettings, WebhookSecrets):
@@ -109,3 +135,13 @@ class ApiSettings(HttpServing, ClientLimitSettings, WebhookSecrets):
     """OTLP/HTTP traces URL, e.g. ``http://collector:4318/v1/traces`` (default: ``OTEL_*``)."""
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
+
+
+__all__ = [
+    "ANYWHERE",
+    "ApiSettings",
+    "PartnerWebhookSettings",
+    "Sources",
+    "WebhookSecrets",
+    "webhook_settings",
+]

@@ -1,5 +1,8 @@
 """Each declared webhook partner's verifier, built once from the settings at start.
 
+The partners are the registry's (``api/webhook_partners.py``); their settings are read
+through :func:`api.settings.webhook_settings`.
+
 Guarantees:
 
 - a partner's webhook is accepted when it holds for **any** of its secrets: the current one
@@ -14,10 +17,8 @@ Guarantees:
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from api.limits import Address, Network
-from api.settings import ApiSettings
+from api.settings import ApiSettings, webhook_settings
 from api.signatures import (
     dcsa_key,
     verify_aftership,
@@ -92,21 +93,19 @@ class WebhookPartner:
         return any(check(presented) for check in self.checks)
 
 
-def _secrets(settings: ApiSettings, declaration: WebhookDeclaration) -> list[str]:
-    values: list[SecretStr | None] = [
-        getattr(settings, declaration.secret_setting),
-        getattr(settings, declaration.previous_setting),
-    ]
-    return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
-
-
 def build_partner(settings: ApiSettings, declaration: WebhookDeclaration) -> WebhookPartner | None:
     """The partner as ``settings`` configure it; ``None`` when its secret is unset."""
-    current = getattr(settings, declaration.secret_setting)
+    configured = webhook_settings(settings, declaration)
+    current = configured.secret
     if current is None or not current.get_secret_value():
         return None
-    checks = tuple(_check(declaration, s, settings) for s in _secrets(settings, declaration))
-    sources: Sequence[Network] = getattr(settings, declaration.sources_setting)
+    secrets = [
+        value.get_secret_value()
+        for value in (current, configured.previous)
+        if value is not None and value.get_secret_value()
+    ]
+    checks = tuple(_check(declaration, secret, settings) for secret in secrets)
+    sources: Sequence[Network] = configured.sources
     return WebhookPartner(declaration, checks, tuple(sources))
 
 

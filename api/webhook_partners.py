@@ -1,10 +1,13 @@
 """Every partner that pushes webhooks, one declaration each: the route, the verifier, the
 OpenAPI document and ``borderflow up``'s generated secrets all read :data:`WEBHOOK_PARTNERS`.
 
-A declaration names the partner (its route ``POST /v1/webhooks/<name>`` and its inbox name),
-the dialect that normalizes its payloads, how it authenticates (:class:`Scheme`) and the
-settings that hold its secrets. Settings follow one pattern (``api/settings.py``), so a
-declaration only names its partner:
+The source is the partner registry (:func:`canonical.partners.pushing`: the built-in partners,
+then the plugins', each with a :class:`~canonical.partner_descriptor.Webhook`); this module
+adds nothing to it, so a plugin partner has its route, verifier and settings with no edit
+here. A declaration names the partner (its route ``POST /v1/webhooks/<name>`` and its inbox
+name), the dialect that normalizes its payloads, how it authenticates (:class:`Scheme`, the
+registry's) and the settings that hold its secrets. Settings follow one pattern
+(``api/settings.py`` generates them from :data:`WEBHOOK_PARTNERS`):
 
 - ``<name>_webhook_secret``: the current secret (env ``BORDERFLOW_<NAME>_WEBHOOK_SECRET``);
   required for a ``required`` partner, else the route answers 404 until it is set;
@@ -12,33 +15,19 @@ declaration only names its partner:
   rotation (the one being retired, or the next one before the partner switches to it);
 - ``<name>_webhook_sources``: the networks a webhook may come from (default: anywhere).
 
-Pure data, no I/O: this module may be imported by the CLI and the OpenAPI builder.
+Payloads are normalized by partner name (:func:`canonical.dialects.normalize`): a built-in
+partner's dialect is the ``canonical.dialects`` module of its own name; a plugin's is the
+dotted path of its own module.
+
+Pure data, no I/O beyond the registry's one read of the installed entry points: this module
+may be imported by the CLI and the OpenAPI builder.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from canonical.dialects import PARTNERS as DIALECTS
-
-
-class Scheme(StrEnum):
-    """How a partner proves a webhook is its own (the vendor's documented mechanism)."""
-
-    EASYPOST_HMAC = "easypost-hmac"
-    """``X-Hmac-Signature: hmac-sha256-hex=<hex>`` over the raw body, secret NFKD-normalized."""
-    BROKER_HMAC = "broker-hmac"
-    """``X-Broker-Signature: t=<unix>,v1=<hex>`` over ``"<t>.<body>"``, ``t`` near now."""
-    AFTERSHIP_HMAC = "aftership-hmac"
-    """``aftership-hmac-sha256: <base64>`` over the raw body."""
-    DCSA_SIGNATURE = "dcsa-notification-signature"
-    """``Notification-Signature: sha256=<hex>`` over the raw body, key the subscription's
-    secret bytes (the setting holds them base64-encoded, as the subscription does)."""
-    HEADER_TOKEN = "header-token"
-    """The vendor signs nothing: it sends our secret as is in the ``X-Webhook-Token`` header
-    (DHL's push subscription ``ApiKeyAuthentication``; our TMS)."""
-    QUERY_TOKEN = "query-token"
-    """The vendor signs nothing and sends no header of ours: the secret is in the webhook URL
-    we register, ``?token=<secret>`` (Shippo's "self-generated token")."""
+from canonical.partner_descriptor import Partner, Scheme
+from canonical.partners import pushing
 
 
 @dataclass(frozen=True)
@@ -84,7 +73,8 @@ class WebhookDeclaration:
     name: str
     """The route segment and the inbox's partner name."""
     dialect: str
-    """The ``canonical.dialects`` normalizer of its payloads."""
+    """The ``canonical.dialects`` normalizer of its payloads (a built-in partner's, named as
+    the partner), or a plugin's own normalizer module (a dotted module path)."""
     scheme: Scheme
     required: bool = False
     """Its secret must be set for the API to start (else the route is 404 until it is)."""
@@ -92,10 +82,22 @@ class WebhookDeclaration:
     """The secret is bytes, set base64-encoded (DCSA)."""
 
     def __post_init__(self) -> None:
+        if "." in self.dialect:  # a plugin's own module, resolved by partner name
+            return
         if self.dialect not in DIALECTS:
             raise ValueError(f"webhook partner {self.name}: no dialect {self.dialect!r}")
-        if self.dialect != self.name:  # the inbox re-normalizes by partner name, for now
+        if self.dialect != self.name:  # the inbox re-normalizes by partner name
             raise ValueError(f"webhook partner {self.name}: dialect must be {self.name!r}")
+
+    @classmethod
+    def of(cls, partner: Partner) -> "WebhookDeclaration":
+        """The declaration of a registry partner that has a webhook."""
+        if partner.webhook is None or partner.dialect is None:
+            raise ValueError(f"webhook partner {partner.name}: needs a webhook and a dialect")
+        webhook = partner.webhook
+        return cls(
+            partner.name, partner.dialect, webhook.scheme, webhook.required, webhook.base64_secret
+        )
 
     @property
     def secret_setting(self) -> str:
@@ -115,16 +117,10 @@ class WebhookDeclaration:
         return f"BORDERFLOW_{self.secret_setting.upper()}"
 
 
-WEBHOOK_PARTNERS: tuple[WebhookDeclaration, ...] = (
-    WebhookDeclaration("easypost", "easypost", Scheme.EASYPOST_HMAC, required=True),
-    WebhookDeclaration("broker", "broker", Scheme.BROKER_HMAC, required=True),
-    WebhookDeclaration("aftership", "aftership", Scheme.AFTERSHIP_HMAC),
-    WebhookDeclaration("dcsa", "dcsa", Scheme.DCSA_SIGNATURE, base64_secret=True),
-    WebhookDeclaration("shippo", "shippo", Scheme.QUERY_TOKEN),
-    WebhookDeclaration("dhl", "dhl", Scheme.HEADER_TOKEN),
-    WebhookDeclaration("tms", "tms", Scheme.HEADER_TOKEN),
+WEBHOOK_PARTNERS: tuple[WebhookDeclaration, ...] = tuple(
+    WebhookDeclaration.of(partner) for partner in pushing()
 )
-"""Every partner with a webhook route, in the order the documentation lists them."""
+"""Every partner with a webhook route, in the registry's order."""
 DECLARED: frozenset[str] = frozenset(d.name for d in WEBHOOK_PARTNERS)
 
 __all__ = [

@@ -24,7 +24,7 @@ async def run(platform: Platform) -> BenchResult:
     concurrency = env_int("BENCH_ADAPTER_CONCURRENCY", 1)
     odoo = platform.odoo()
     password = platform.secrets["BORDERFLOW_ODOO_PASSWORD"]
-    raw = httpx.AsyncClient(base_url=platform.url("sim_odoo"), timeout=20.0)
+    raw = httpx.AsyncClient(base_url=platform.sim_url("odoo"), timeout=20.0)
     ids = itertools.count(1)
     try:
         uid = await raw.post("/jsonrpc", json={

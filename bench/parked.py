@@ -126,7 +126,7 @@ async def run(platform: Platform) -> BenchResult:
     replays = min(n - 1, env_int("BENCH_PARKED_REPLAYS", 200))
     half = n // 2
     cache = WorkerTuning().max_cached_workflows
-    carrier = platform.url("sim_carrier")
+    carrier = platform.sim_url("easypost")
     async with httpx.AsyncClient(base_url=carrier, timeout=10.0) as sim:
         (await sim.post("/_sim/faults", json={"webhooks": {"drop_rate": 1.0}})).raise_for_status()
     await _idle(platform)

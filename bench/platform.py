@@ -18,6 +18,7 @@ dir, with no demo shipment. Four things differ from a default ``make run``, on p
 """
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -32,13 +33,17 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from activities.odoo import OdooClient
+from canonical.partners import partner, partners, simulated
 from workflows.client import connect
 
 BIN = Path(sys.executable).parent
 PORT_NAMES = (
-    "temporal", "temporal_ui", "api", "sim_odoo", "sim_tms", "sim_carrier", "sim_broker",
-    "sim_finance", "sim_dhl", "worker_metrics", "codec", "worker_sdk_metrics",
+    "temporal", "temporal_ui", "api", "worker_metrics", "codec", "worker_sdk_metrics",
 )  # fmt: skip
+"""``borderflow up``'s own ports (``BORDERFLOW_<NAME>_PORT``); each simulated partner of the
+registry has one more, ``sim_<partner name>`` (``BORDERFLOW_SIM_PORTS``)."""
+DEMO_ERP = "odoo"
+"""The partner whose simulator holds the orders the benchmarks create (Odoo)."""
 CHILDREN = {
     "temporal": "start-dev",
     "simulators": "-m simulators",
@@ -47,11 +52,9 @@ CHILDREN = {
 }
 """``borderflow up``'s children, by a piece of their command line."""
 UNLIMITED = {
-    "BORDERFLOW_ODOO_CALLS_PER_S": "100000",
-    "BORDERFLOW_TMS_CALLS_PER_S": "100000",
-    "BORDERFLOW_CARRIER_CALLS_PER_S": "100000",
-    "BORDERFLOW_BROKER_CALLS_PER_S": "100000",
-    "BORDERFLOW_NOTIFY_CALLS_PER_S": "100000",
+    "BORDERFLOW_CALLS_PER_S": json.dumps(
+        {p.name: 100_000 for p in partners() if p.queue is not None}
+    ),
     "BORDERFLOW_RATE_LIMIT_PER_S": "100000",
     "BORDERFLOW_RATE_LIMIT_BURST": "100000",
     "BORDERFLOW_WEBHOOK_RATE_LIMIT_PER_S": "100000",
@@ -60,6 +63,21 @@ UNLIMITED = {
     "BORDERFLOW_CLIENT_RATE_LIMIT_PER_S": "100000",
     "BORDERFLOW_CLIENT_RATE_LIMIT_BURST": "100000",
 }
+
+
+def sim_port_name(partner_name: str) -> str:
+    """The key of a simulated partner's port in :attr:`Platform.ports`."""
+    return f"sim_{partner_name}"
+
+
+def port_env(ports: dict[str, int]) -> dict[str, str]:
+    """``borderflow up``'s settings of ``ports``: its own ports one variable each, the
+    simulators' in ``BORDERFLOW_SIM_PORTS`` (every simulated partner's, by name)."""
+    sims = {p.name: ports[sim_port_name(p.name)] for p in simulated()}
+    return {
+        **{f"BORDERFLOW_{name.upper()}_PORT": str(ports[name]) for name in PORT_NAMES},
+        "BORDERFLOW_SIM_PORTS": json.dumps(sims),
+    }
 
 
 def free_port() -> int:
@@ -124,14 +142,18 @@ class Platform:
     def url(self, port_name: str) -> str:
         return f"http://127.0.0.1:{self.ports[port_name]}"
 
+    def sim_url(self, partner_name: str) -> str:
+        """The simulator of the registry's partner ``partner_name``."""
+        return self.url(sim_port_name(partner_name))
+
     @property
     def api_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.secrets['BORDERFLOW_API_TOKEN']}"}
 
     def odoo(self) -> OdooClient:
         return OdooClient(
-            self.url("sim_odoo"), "borderflow", "admin",
-            SecretStr(self.secrets["BORDERFLOW_ODOO_PASSWORD"]),
+            self.sim_url(DEMO_ERP), "borderflow", "admin",
+            SecretStr(self.secrets[partner(DEMO_ERP).secret_envs[0]]),
         )  # fmt: skip
 
     def pids(self) -> dict[str, int]:
@@ -211,13 +233,14 @@ async def restart_worker(platform: Platform, timeout_s: float = 60) -> int:
 async def start(extra_env: dict[str, str] | None = None) -> Platform:
     """Start ``borderflow up`` and the bare worker; wait until both are ready."""
     data_dir = Path(tempfile.mkdtemp(prefix="borderflow-bench-", dir=_data_parent()))
-    ports = {name: free_port() for name in PORT_NAMES}
+    names = (*PORT_NAMES, *(sim_port_name(p.name) for p in simulated()))
+    ports = {name: free_port() for name in names}
     env = {k: v for k, v in os.environ.items() if not k.startswith("BORDERFLOW_")}
     env.update({
         "BORDERFLOW_DATA_DIR": str(data_dir),
         "BORDERFLOW_SIM_TIME_SCALE": os.environ.get("BENCH_SIM_TIME_SCALE", "0.001"),
         "BORDERFLOW_DEMO_SHIPMENTS": "0",
-        **{f"BORDERFLOW_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        **port_env(ports),
     })  # fmt: skip
     if os.environ.get("BENCH_KEEP_LIMITS") != "1":
         env.update(UNLIMITED)

@@ -80,7 +80,7 @@ def one_event_payload(tracking_number: str) -> str:
 
 async def park_shipments(platform: Platform, api: httpx.AsyncClient, n: int) -> dict[str, str]:
     """``n`` shipments waiting in ``delivery``: tracking number → shipment id."""
-    carrier = platform.url("sim_carrier")
+    carrier = platform.sim_url("easypost")
     async with httpx.AsyncClient(base_url=carrier, timeout=10.0) as sim:
         (await sim.post("/_sim/faults", json={"webhooks": {"drop_rate": 1.0}})).raise_for_status()
     odoo = platform.odoo()
@@ -154,7 +154,7 @@ async def run(platform: Platform) -> BenchResult:
         fixed = await open_loop(webhook, offered, rate_s)
         for sink in sinks:
             await sink.signal(SinkWorkflow.stop)
-    async with httpx.AsyncClient(base_url=platform.url("sim_carrier"), timeout=10.0) as sim:
+    async with httpx.AsyncClient(base_url=platform.sim_url("easypost"), timeout=10.0) as sim:
         await sim.delete("/_sim/faults")
     latency = percentiles_ms(fixed.latencies_s)
     metrics = {

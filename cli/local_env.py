@@ -18,23 +18,24 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from api.webhook_partners import WEBHOOK_PARTNERS
+from canonical.partners import partners
 from store.db import make_engine
 from store.tokens import Role, authenticate, create_token
 from workers.codec import generate_key
 
 BASE64_SECRETS = frozenset(d.secret_env for d in WEBHOOK_PARTNERS if d.base64_secret)
 """Secrets that are bytes, kept base64-encoded (a DCSA subscription's)."""
-SECRET_NAMES = (
-    "BORDERFLOW_ODOO_PASSWORD",
-    "BORDERFLOW_TMS_API_KEY",
-    "BORDERFLOW_CARRIER_API_KEY",
-    "BORDERFLOW_DHL_API_KEY",
-    "BORDERFLOW_BROKER_API_KEY",
-    *(declaration.secret_env for declaration in WEBHOOK_PARTNERS),
-)
-"""Every partner credential ``borderflow up`` generates: the simulators' API keys and every
-webhook partner's current secret (``api/webhook_partners.py``). The ``_PREVIOUS`` secrets of a
-rotation are an operator's to set, never generated."""
+SECRET_NAMES = tuple(
+    dict.fromkeys((
+        *(env for p in partners() for env in p.secret_envs),
+        *(declaration.secret_env for declaration in WEBHOOK_PARTNERS),
+    ))
+)  # fmt: skip
+"""Every partner credential ``borderflow up`` generates, each once: every registry partner's
+credentials (:attr:`~canonical.partner_descriptor.Partner.secret_envs`, which its simulator
+checks; a plugin's too) and every webhook partner's current secret
+(``api/webhook_partners.py``). The ``_PREVIOUS`` secrets of a rotation are an operator's to
+set, never generated."""
 ENCRYPTION_NAMES = ("BORDERFLOW_ENCRYPTION_KEYS", "BORDERFLOW_ENCRYPTION_KEY_ID")
 ADMIN_TOKEN = "BORDERFLOW_API_TOKEN"
 CODEC_TOKEN = "BORDERFLOW_CODEC_UI_TOKEN"
@@ -106,3 +107,20 @@ def local_token(database_url: str, env_file: Path, name: str, role: Role) -> str
         return token
     finally:
         engine.dispose()
+
+
+__all__ = [
+    "ADMIN_TOKEN",
+    "BASE64_SECRETS",
+    "CODEC_TOKEN",
+    "ENCRYPTION_NAMES",
+    "SECRET_NAMES",
+    "TOKEN_LABELS",
+    "environment_wins",
+    "load_or_create_secrets",
+    "local_encryption",
+    "local_token",
+    "new_secret",
+    "read_env_file",
+    "write_env_file",
+]

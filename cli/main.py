@@ -15,7 +15,7 @@ from opentelemetry import propagate
 from pydantic import ValidationError
 
 from activities.odoo import OdooClient
-from cli import reconcile
+from cli import partners, reconcile
 from cli.demo import run_demo
 from cli.ops import add_ops_parsers, cmd_inbox, cmd_shipments, cmd_timeline
 from cli.settings import CliSettings, UpSettings, cli_settings
@@ -362,6 +362,7 @@ def parser() -> argparse.ArgumentParser:
     openapi.add_argument("--check", action="store_true", help="fail if the file is stale")
     add_ops_parsers(commands)
     reconcile.add_parser(commands)
+    partners.add_parser(commands)
     commands.add_parser(
         "codec-server", help="decrypt payloads for the Temporal Web UI and CLI (remote codec)"
     )
@@ -387,6 +388,7 @@ COMMANDS = {
     "token": cmd_token,
     "db": cmd_db,
     "reconcile": cmd_reconcile,
+    "partners": partners.cmd_partners,
     "codec-server": cmd_codec_server,
     "encryption-key": cmd_encryption_key,
     "temporal-setup": cmd_temporal_setup,

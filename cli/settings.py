@@ -3,16 +3,31 @@
 ``borderflow up`` generates the local platform's secrets once and keeps them in
 ``<data_dir>/local.env`` (mode 0600), so that later runs, and ``borderflow demo`` or
 ``borderflow status`` in another terminal, talk to the same simulators.
+
+The simulators' ports are one setting, ``sim_ports`` (env ``BORDERFLOW_SIM_PORTS``, JSON keyed
+by partner name, e.g. ``{"odoo": 18069}``): every simulated partner of the registry
+(:func:`canonical.partners.simulated`) has one, its default the registry's; a partner left out
+keeps its default, a name the registry does not simulate is refused, naming the known ones, as
+is a port outside 0–65535 (the simulators validate ``BORDERFLOW_SIM_PORTS`` the same way).
 """
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from canonical.partners import simulated
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+
 DEFAULT_DATA_DIR = Path(".data")
+
+
+def default_sim_ports() -> dict[str, int]:
+    """Every simulated partner's default port (the registry's), by partner name."""
+    return {p.name: p.simulator.port for p in simulated() if p.simulator is not None}
 
 
 class CliSettings(BaseSettings):
@@ -47,12 +62,8 @@ class UpSettings(BaseSettings):
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
     api_port: int = 8080
-    sim_odoo_port: int = 8069
-    sim_tms_port: int = 8091
-    sim_carrier_port: int = 8092
-    sim_broker_port: int = 8093
-    sim_finance_port: int = 8094
-    sim_dhl_port: int = 8095
+    sim_ports: dict[str, Port] = Field(default_factory=default_sim_ports)
+    """Each simulated partner's port, by partner name (env ``BORDERFLOW_SIM_PORTS``, JSON)."""
     worker_sdk_metrics_port: int = 9465
     """Loopback port of the worker's Temporal SDK metrics (bridged into its ``/metrics``)."""
     odoo_db: str = "borderflow"
@@ -73,6 +84,24 @@ class UpSettings(BaseSettings):
     worker_metrics_port: int = 9464
     """The worker's HTTP port: ``/healthz``, ``/readyz``, ``/metrics``."""
 
+    @field_validator("sim_ports")
+    @classmethod
+    def _known_partners(cls, ports: dict[str, int]) -> dict[str, int]:
+        defaults = default_sim_ports()
+        unknown = sorted(set(ports) - set(defaults))
+        if unknown:
+            raise ValueError(f"sim_ports: no simulator for {unknown}; known: {sorted(defaults)}")
+        return {name: ports.get(name, port) for name, port in defaults.items()}
+
+    def sim_port(self, name: str) -> int:
+        """The port of partner ``name``'s simulator; ``KeyError`` naming the known ones."""
+        try:
+            return self.sim_ports[name]
+        except KeyError:
+            raise KeyError(
+                f"no simulator for partner {name!r}; known: {sorted(self.sim_ports)}"
+            ) from None
+
 
 def local_env_file(data_dir: Path | None = None) -> Path:
     base = data_dir or Path(os.environ.get("BORDERFLOW_DATA_DIR", DEFAULT_DATA_DIR))
@@ -82,3 +111,13 @@ def local_env_file(data_dir: Path | None = None) -> Path:
 def cli_settings() -> CliSettings:
     """CLI settings from the environment, falling back to the local platform's env file."""
     return CliSettings(_env_file=local_env_file())
+
+
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "CliSettings",
+    "UpSettings",
+    "cli_settings",
+    "default_sim_ports",
+    "local_env_file",
+]

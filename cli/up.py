@@ -8,6 +8,11 @@ after a grace period). Children run in their own sessions, so a terminal's Ctrl-
 this supervisor, and on Linux they are told to exit if the supervisor itself dies.
 Each child's output goes to ``<data_dir>/logs/<name>.log``.
 
+The partners come from the registry (:mod:`canonical.partners`): every simulated partner gets
+its port (``BORDERFLOW_SIM_PORTS``), its URL setting pointed at its simulator and its generated
+credentials (``cli/local_env.py``); a plugin's simulated partner is wired the same way. The one
+partner named here is :data:`DEMO_ERP`, whose simulator holds the demo's orders and invoices.
+
 Once the platform is ready, a child that exits on its own (a crash, a kill, an OOM) is started
 again with the same command and settings, after a back-off (1 s, doubling up to 8 s); its last
 lines are printed first. Every child keeps its state where a restart finds it (Temporal's SQLite
@@ -19,6 +24,7 @@ everything and exits 1.
 import asyncio
 import contextlib
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -33,6 +39,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from activities.odoo import OdooClient
+from canonical.partner_descriptor import PartnerKind
+from canonical.partners import partner, simulated
 from cli.demo import run_demo
 from cli.local_env import (
     ADMIN_TOKEN,
@@ -49,6 +57,10 @@ from store.tokens import Role
 from workflows.client import connect
 from workflows.models import SEARCH_ATTRIBUTES
 
+DEMO_ERP = "odoo"
+"""The partner whose simulator holds the demo data (orders, invoices): Odoo."""
+ODOO_API_KEY = "BORDERFLOW_ODOO_API_KEY"
+"""The worker's JSON-2 key (Odoo ≥ 19): the simulator takes the user's password as one."""
 STOP_GRACE_S = 15.0
 RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0)
 """Delay before the 1st, 2nd, … restart of a child within the window (the last one repeats)."""
@@ -182,6 +194,46 @@ def codec_url(settings: UpSettings) -> str:
     return f"http://{host}:{settings.codec_port}"
 
 
+def simulator_url(settings: UpSettings, name: str) -> str:
+    """Where the children reach partner ``name``'s simulator."""
+    return f"http://{settings.host}:{settings.sim_port(name)}"
+
+
+def partner_env(settings: UpSettings) -> dict[str, str]:
+    """The simulators' ports (``BORDERFLOW_SIM_PORTS``, every simulated partner's) and, for each
+    simulated partner with a URL setting, that setting pointed at its simulator."""
+    env = {
+        "BORDERFLOW_SIM_PORTS": json.dumps({p.name: settings.sim_port(p.name) for p in simulated()})
+    }
+    for p in simulated():
+        if p.url_setting is not None:
+            env[f"BORDERFLOW_{p.url_setting.upper()}"] = simulator_url(settings, p.name)
+    return env
+
+
+def customs_simulator_url(settings: UpSettings) -> str | None:
+    """The simulated customs broker, if there is one (the demo holds a declaration there)."""
+    for p in simulated():
+        if p.kind is PartnerKind.CUSTOMS_BROKER:
+            return simulator_url(settings, p.name)
+    return None
+
+
+def erp_password_env() -> str:
+    """The setting of the demo ERP user's password (the ERP's registry credential)."""
+    return partner(DEMO_ERP).secret_envs[0]
+
+
+def odoo_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
+    """What only the demo ERP's simulator and clients need (:data:`DEMO_ERP`): its state file,
+    the database and login the worker and the demo sign in with."""
+    return {
+        "BORDERFLOW_SIM_ODOO_STATE_FILE": str(data_dir / "odoo-sim.json"),
+        "BORDERFLOW_ODOO_DB": settings.odoo_db,
+        "BORDERFLOW_ODOO_LOGIN": settings.odoo_login,
+    }
+
+
 def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
     """Every setting the children need, derived from the supervisor's own settings."""
     host = settings.host
@@ -194,23 +246,10 @@ def platform_env(settings: UpSettings, data_dir: Path) -> dict[str, str]:
         "BORDERFLOW_API_PORT": str(settings.api_port),
         "BORDERFLOW_API_URL": f"http://{host}:{settings.api_port}",
         "BORDERFLOW_SIM_HOST": host,
-        "BORDERFLOW_SIM_ODOO_PORT": str(settings.sim_odoo_port),
-        "BORDERFLOW_SIM_TMS_PORT": str(settings.sim_tms_port),
-        "BORDERFLOW_SIM_CARRIER_PORT": str(settings.sim_carrier_port),
-        "BORDERFLOW_SIM_BROKER_PORT": str(settings.sim_broker_port),
-        "BORDERFLOW_SIM_FINANCE_PORT": str(settings.sim_finance_port),
-        "BORDERFLOW_SIM_DHL_PORT": str(settings.sim_dhl_port),
         "BORDERFLOW_SIM_STATE_DIR": str(data_dir / "simulators"),
         "BORDERFLOW_SIM_TIME_SCALE": str(settings.sim_time_scale),
-        "BORDERFLOW_SIM_ODOO_STATE_FILE": str(data_dir / "odoo-sim.json"),
-        "BORDERFLOW_ODOO_URL": f"http://{host}:{settings.sim_odoo_port}",
-        "BORDERFLOW_ODOO_DB": settings.odoo_db,
-        "BORDERFLOW_ODOO_LOGIN": settings.odoo_login,
-        "BORDERFLOW_TMS_URL": f"http://{host}:{settings.sim_tms_port}",
-        "BORDERFLOW_CARRIER_URL": f"http://{host}:{settings.sim_carrier_port}",
-        "BORDERFLOW_BROKER_URL": f"http://{host}:{settings.sim_broker_port}",
-        "BORDERFLOW_NOTIFY_URL": f"http://{host}:{settings.sim_finance_port}",
-        "BORDERFLOW_DHL_URL": f"http://{host}:{settings.sim_dhl_port}",
+        **partner_env(settings),
+        **odoo_env(settings, data_dir),
         "BORDERFLOW_WORKER_METRICS_HOST": host,
         "BORDERFLOW_WORKER_METRICS_PORT": str(settings.worker_metrics_port),
         "BORDERFLOW_WORKER_SDK_METRICS_PORT": str(settings.worker_sdk_metrics_port),
@@ -233,12 +272,7 @@ def check_ports_free(settings: UpSettings, *, codec: bool = False) -> None:
         "Temporal": settings.temporal_port,
         "Temporal UI": settings.temporal_ui_port,
         "API": settings.api_port,
-        "Odoo simulator": settings.sim_odoo_port,
-        "TMS simulator": settings.sim_tms_port,
-        "carrier simulator": settings.sim_carrier_port,
-        "broker simulator": settings.sim_broker_port,
-        "finance simulator": settings.sim_finance_port,
-        "DHL simulator": settings.sim_dhl_port,
+        **{f"{p.name} simulator": settings.sim_port(p.name) for p in simulated()},
         "worker metrics": settings.worker_metrics_port,
         "worker SDK metrics": settings.worker_sdk_metrics_port,
     }
@@ -348,9 +382,7 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
     # A secret set in the environment wins over local.env's, which keeps its own.
     local = {**environment_wins(kept, os.environ), **platform}
     # The Odoo simulator takes the user's password as its API key (JSON-2, Odoo ≥ 19).
-    local["BORDERFLOW_ODOO_API_KEY"] = (
-        os.environ.get("BORDERFLOW_ODOO_API_KEY") or local["BORDERFLOW_ODOO_PASSWORD"]
-    )
+    local[ODOO_API_KEY] = os.environ.get(ODOO_API_KEY) or local[erp_password_env()]
     local[ADMIN_TOKEN] = await asyncio.to_thread(
         local_token, platform["BORDERFLOW_DATABASE_URL"], env_file, ADMIN_TOKEN, Role.ADMIN
     )
@@ -362,7 +394,7 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
         )
         codec_endpoint = codec_url(settings)
     # local.env keeps its own secrets, never a copy of the environment's.
-    kept["BORDERFLOW_ODOO_API_KEY"] = kept["BORDERFLOW_ODOO_PASSWORD"]
+    kept[ODOO_API_KEY] = kept[erp_password_env()]
     write_env_file(env_file, {**local, **kept})
     private = {ADMIN_TOKEN, CODEC_TOKEN}
     env = {**os.environ, **{k: v for k, v in local.items() if k not in private}}
@@ -390,7 +422,7 @@ async def up(settings: UpSettings, say: Callable[[str], None]) -> int:
         say(f"platform ready in {time.monotonic() - started:.1f} s")
         say(f"  Temporal UI  {ui}")
         say(f"  API          {platform['BORDERFLOW_API_URL']}")
-        say(f"  Odoo (sim)   {platform['BORDERFLOW_ODOO_URL']}")
+        say(f"  Odoo (sim)   {simulator_url(settings, DEMO_ERP)}")
         say(
             f"  Metrics      {platform['BORDERFLOW_API_URL']}/metrics, "
             f"http://{settings.host}:{settings.worker_metrics_port}/metrics (worker)"
@@ -429,8 +461,8 @@ async def _demo(
 ) -> None:
     say(f"demo: shipping {settings.demo_shipments} order(s) from quotation to invoice")
     odoo = OdooClient(
-        platform["BORDERFLOW_ODOO_URL"], settings.odoo_db, settings.odoo_login,
-        SecretStr(local["BORDERFLOW_ODOO_PASSWORD"]),
+        simulator_url(settings, DEMO_ERP), settings.odoo_db, settings.odoo_login,
+        SecretStr(local[erp_password_env()]),
     )  # fmt: skip
     try:
         demo = asyncio.create_task(
@@ -441,7 +473,7 @@ async def _demo(
                 count=settings.demo_shipments,
                 timeout_s=settings.demo_timeout_s,
                 say=say,
-                broker_url=platform["BORDERFLOW_BROKER_URL"],
+                broker_url=customs_simulator_url(settings),
             )
         )
         stopping = asyncio.create_task(stop.wait())
@@ -456,3 +488,30 @@ async def _demo(
         say(f"demo: FAILED: {err}")
     finally:
         await odoo.aclose()
+
+
+__all__ = [
+    "DEMO_ERP",
+    "MAX_RESTARTS",
+    "RESTART_BACKOFF_S",
+    "RESTART_WINDOW_S",
+    "STOP_GRACE_S",
+    "Child",
+    "StartupError",
+    "Supervisor",
+    "check_ports_free",
+    "codec_env",
+    "codec_url",
+    "customs_simulator_url",
+    "erp_password_env",
+    "odoo_env",
+    "partner_env",
+    "platform_env",
+    "simulator_url",
+    "start_platform",
+    "temporal_binary",
+    "up",
+    "wait_for_line",
+    "wait_for_temporal",
+    "watch",
+]

@@ -1,9 +1,9 @@
-"""``python -m simulators``: serve all partner simulators until SIGINT/SIGTERM.
+"""``python -m simulators``: serve every simulated partner's simulator until SIGINT/SIGTERM.
 
-Prints one ``<partner> <url>`` line per simulator, then ``simulators ready`` (flushed), and
-logs to stderr. Exits 0 after a graceful shutdown, 1 when a port cannot be bound, and 2 with
-the names of the missing/invalid settings (never their values) when the configuration is
-incomplete.
+Prints one ``<partner> <url>`` line per simulated partner of the registry (its name, e.g.
+``easypost``, ``notify``), then ``simulators ready`` (flushed), and logs to stderr. Exits 0
+after a graceful shutdown, 1 when a port cannot be bound, and 2 with the names of the
+missing/invalid settings (never their values) when the configuration is incomplete.
 """
 
 import asyncio
@@ -27,7 +27,7 @@ async def serve(settings: SimulatorSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     running = await start_simulators(settings)
     try:
-        for name, url in running.urls().items():
+        for name, url in running.urls.items():
             print(f"{name:<8} {url}", flush=True)
         print("simulators ready", flush=True)
         await stop.wait()

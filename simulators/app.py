@@ -1,56 +1,49 @@
-"""Start and stop all six partner simulators in the current event loop.
+"""Start and stop every simulated partner's simulator in the current event loop.
 
-:func:`start_simulators` binds every app (port ``0`` picks a free port) and returns a
-:class:`RunningSimulators` with the bound base URLs. :meth:`RunningSimulators.close` shuts
-everything down gracefully: stories and pending webhook deliveries are cancelled, HTTP
-sessions closed, sockets released. If starting one app fails, the ones already started are
-closed before the error propagates.
+:func:`start_simulators` serves exactly the registry's simulated partners
+(:func:`canonical.partners.simulated`, plugins included, in registry order): each
+``Simulator.app`` (``"module:function"``) is imported and called with the settings, and bound
+on ``settings.port(name)`` (``0`` picks a free port). It returns a :class:`RunningSimulators`
+with the bound base URLs by partner name. :meth:`RunningSimulators.close` shuts everything
+down gracefully: stories and pending webhook deliveries are cancelled, HTTP sessions closed,
+sockets released. If importing or starting one app fails, the ones already started are closed
+before the error propagates.
 """
 
+import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import cast
 
 from aiohttp import web
 
-from simulators.broker import create_broker_app
-from simulators.carrier_dhl import create_dhl_app
-from simulators.carrier_easypost import create_carrier_app
-from simulators.finance import create_finance_app
-from simulators.odoo import create_odoo_app
+from canonical.partners import simulated
 from simulators.settings import SimulatorSettings
-from simulators.tms import create_tms_app
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 5.0
+
+AppFactory = Callable[[SimulatorSettings], web.Application]
+"""What a ``Simulator.app`` names: the settings in, the partner's aiohttp app out."""
 
 
 @dataclass
 class RunningSimulators:
     """Base URLs (``http://host:port``, no trailing slash) of the running simulators."""
 
-    odoo_url: str
-    tms_url: str
-    carrier_url: str
-    broker_url: str
-    finance_url: str
-    dhl_url: str
+    urls: dict[str, str]
+    """Partner name → base URL, one per simulated partner, in registry order."""
     _runners: list[web.AppRunner] = field(default_factory=list, repr=False)
 
-    def urls(self) -> dict[str, str]:
-        """``{"odoo", "tms", "carrier", "broker", "finance", "dhl"}`` → base URL.
-
-        ``carrier`` is the EasyPost-style carrier, ``dhl`` the DHL-style one.
-        """
-        return {
-            "odoo": self.odoo_url,
-            "tms": self.tms_url,
-            "carrier": self.carrier_url,
-            "broker": self.broker_url,
-            "finance": self.finance_url,
-            "dhl": self.dhl_url,
-        }
+    def url(self, name: str) -> str:
+        """The base URL of partner ``name``'s simulator; ``KeyError`` naming the known ones."""
+        try:
+            return self.urls[name]
+        except KeyError:
+            raise KeyError(f"no simulator for partner {name!r}; known: {list(self.urls)}") from None
 
     async def close(self) -> None:
         """Stop every simulator (idempotent)."""
@@ -97,33 +90,33 @@ async def _serve(app: web.Application, host: str, port: int, runners: list[web.A
     return _url(host, int(bound))
 
 
+def load_factory(name: str, target: str) -> AppFactory:
+    """The ``function`` of ``"module:function"`` (partner ``name``'s ``Simulator.app``)."""
+    module_name, _, function_name = target.partition(":")
+    if not module_name or not function_name:
+        raise ValueError(f"simulator of partner {name!r}: {target!r} is not 'module:function'")
+    factory = getattr(importlib.import_module(module_name), function_name, None)
+    if not callable(factory):
+        raise ValueError(f"simulator of partner {name!r}: {target!r} is not a function")
+    return cast(AppFactory, factory)
+
+
 async def start_simulators(settings: SimulatorSettings) -> RunningSimulators:
-    """Serve Odoo, TMS, both carriers, broker and finance on ``settings.sim_host``."""
+    """Serve every simulated partner of the registry on ``settings.sim_host``."""
     host = settings.sim_host
     runners: list[web.AppRunner] = []
+    urls: dict[str, str] = {}
     try:
-        odoo = await _serve(create_odoo_app(settings), host, settings.sim_odoo_port, runners)
-        tms = await _serve(create_tms_app(settings), host, settings.sim_tms_port, runners)
-        carrier = await _serve(
-            create_carrier_app(settings), host, settings.sim_carrier_port, runners
-        )
-        broker = await _serve(create_broker_app(settings), host, settings.sim_broker_port, runners)
-        finance = await _serve(
-            create_finance_app(settings.faults_for("finance")),
-            host,
-            settings.sim_finance_port,
-            runners,
-        )
-        dhl = await _serve(create_dhl_app(settings), host, settings.sim_dhl_port, runners)
+        for partner in simulated():
+            if partner.simulator is None:  # simulated() has none such; for the type checker
+                continue
+            factory = load_factory(partner.name, partner.simulator.app)
+            port = settings.port(partner.name)
+            urls[partner.name] = await _serve(factory(settings), host, port, runners)
     except BaseException:
         await _cleanup(runners)
         raise
-    return RunningSimulators(
-        odoo_url=odoo,
-        tms_url=tms,
-        carrier_url=carrier,
-        broker_url=broker,
-        finance_url=finance,
-        dhl_url=dhl,
-        _runners=runners,
-    )
+    return RunningSimulators(urls=urls, _runners=runners)
+
+
+__all__ = ["AppFactory", "RunningSimulators", "load_factory", "start_simulators"]

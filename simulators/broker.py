@@ -111,7 +111,7 @@ def create_broker_app(settings: SimulatorSettings) -> web.Application:
         auth=bearer_auth_middleware(settings.broker_api_key, realm="broker", code="unauthorized"),
         idempotent=True,
         webhooks=Webhooks(
-            settings.broker_webhook_url,
+            settings.webhook_url("broker"),
             lambda body: {"X-Broker-Signature": sign_broker(secret, body, int(time.time()))},
         ),
         story=Story(state, _take_step, label="broker", logger=logger),

@@ -222,7 +222,7 @@ def create_carrier_app(settings: SimulatorSettings) -> web.Application:
         ),
         idempotent=True,
         webhooks=Webhooks(
-            settings.easypost_webhook_url,
+            settings.webhook_url("easypost"),
             lambda body: {"X-Hmac-Signature": sign_easypost(secret, body)},
         ),
         story=Story(state, _take_step, label="carrier", logger=logger),

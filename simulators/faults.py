@@ -12,6 +12,8 @@ Guarantees:
 * Every injection is counted under ``injected`` (see :data:`COUNTERS`); replacing or clearing
   the faults resets the counters.
 * ``/_sim/…`` paths are never faulted, so a test can always inspect and clear faults.
+* The fault switches are keyed by partner name: :data:`PARTNERS` is exactly the registry's
+  simulated partners (:func:`canonical.partners.simulated`), plugins included.
 
 The HTTP side (middleware, ``/_sim/faults`` routes) lives in :mod:`simulators.fault_http`.
 """
@@ -24,8 +26,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PARTNERS = ("odoo", "easypost", "dhl", "tms", "broker", "finance")
-"""The keys of ``BORDERFLOW_SIM_FAULTS``, one per simulator."""
+from canonical.partners import simulated
+
+PARTNERS: tuple[str, ...] = tuple(partner.name for partner in simulated())
+"""The keys of ``BORDERFLOW_SIM_FAULTS``, one per simulator: the simulated partners' names."""
 
 SIM_PREFIX = "/_sim/"
 COUNTERS = (

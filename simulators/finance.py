@@ -1,5 +1,8 @@
 """Finance notifications simulator: a Slack-compatible incoming webhook.
 
+It is the registry's partner ``notify`` (:mod:`canonical.partners`): its port is
+``sim_ports["notify"]``, its start-up faults ``sim_faults["notify"]``.
+
 ``POST /hooks/finance`` takes ``{"text", "blocks"?, "borderflow"?}`` and answers like Slack:
 ``200 ok`` (text/plain), or ``400`` with ``invalid_payload`` / ``no_text`` /
 ``invalid_blocks``. A repeated ``Idempotency-Key`` is acknowledged (200 ok) and not stored
@@ -19,7 +22,8 @@ from aiohttp import web
 
 from simulators.clock import iso_now
 from simulators.fault_http import fault_middleware, install_fault_routes, phrase
-from simulators.faults import Faults, FaultState
+from simulators.faults import FaultState
+from simulators.settings import SimulatorSettings
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +101,10 @@ async def sim_messages(request: web.Request) -> web.Response:
     return web.json_response(request.app[STATE_KEY].messages)
 
 
-def create_finance_app(faults: Faults | None = None) -> web.Application:
-    """The finance notifications aiohttp application (``faults`` in force from the start)."""
-    state = FaultState("finance", faults)
+def create_finance_app(settings: SimulatorSettings) -> web.Application:
+    """The finance notifications aiohttp application: partner ``notify`` of the registry, its
+    start-up faults ``settings.faults_for("notify")`` in force from the start."""
+    state = FaultState("notify", settings.faults_for("notify"))
     app = web.Application(middlewares=[fault_middleware(state, slack_failure)])
     app[STATE_KEY] = FinanceState()
     app.router.add_post("/hooks/{channel}", post_message)

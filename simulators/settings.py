@@ -4,20 +4,33 @@ Guarantees: secrets have no defaults (a missing one fails validation at start) a
 ``SecretStr`` so they never appear in ``repr`` or logs. Other ``BORDERFLOW_*`` variables (the
 platform shares one environment) are ignored. ``sim_faults`` (``BORDERFLOW_SIM_FAULTS``, JSON)
 is validated at start: unknown partners or fault fields fail validation like a missing secret.
+``sim_ports`` (``BORDERFLOW_SIM_PORTS``, JSON by partner name, e.g. ``{"odoo": 18069}``)
+overrides the registry's default ports (:attr:`canonical.partner_descriptor.Simulator.port`)
+of the partners it names; a name that is not a simulated partner's, or a port outside
+``0``–``65535``, fails validation naming what is known. After validation it holds every
+simulated partner's port, in registry order.
 ``sim_state_flush_interval`` is the longest a state file rests between two snapshots; an
 answered write waited at most that plus two snapshot writes (:mod:`simulators.state_file`).
 """
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from canonical.partners import simulated
 from simulators.faults import PARTNERS, Faults
 
 _ODOO_VERSION = re.compile(r"^\d{1,3}\.\d{1,2}$")
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+def default_ports() -> dict[str, int]:
+    """Every simulated partner's default port, from the registry, in registry order."""
+    return {p.name: p.simulator.port for p in simulated() if p.simulator is not None}
 
 
 class SimulatorSettings(BaseSettings):
@@ -29,12 +42,7 @@ class SimulatorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_", extra="ignore")
 
     sim_host: str = "127.0.0.1"
-    sim_odoo_port: int = 8069
-    sim_tms_port: int = 8091
-    sim_carrier_port: int = 8092
-    sim_broker_port: int = 8093
-    sim_finance_port: int = 8094
-    sim_dhl_port: int = 8095
+    sim_ports: dict[str, Port] = Field(default_factory=default_ports)
 
     odoo_db: str = "borderflow"
     odoo_login: str = "admin"
@@ -80,6 +88,17 @@ class SimulatorSettings(BaseSettings):
             raise ValueError("sim_odoo_version must look like '17.0' or '19.0'")
         return value
 
+    @field_validator("sim_ports")
+    @classmethod
+    def _ports(cls, value: dict[str, int]) -> dict[str, int]:
+        defaults = default_ports()
+        unknown = sorted(set(value) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"unknown simulated partners {unknown}; expected some of {list(defaults)}"
+            )
+        return {name: value.get(name, port) for name, port in defaults.items()}
+
     @field_validator("sim_faults")
     @classmethod
     def _faults(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -94,16 +113,22 @@ class SimulatorSettings(BaseSettings):
         """The start-up faults of one partner (none when not configured)."""
         return Faults.model_validate(self.sim_faults.get(partner, {}))
 
-    @property
-    def easypost_webhook_url(self) -> str:
-        """Where the carrier simulator posts tracker events."""
-        return f"{self.api_url}/v1/webhooks/easypost"
+    def port(self, name: str) -> int:
+        """The port partner ``name``'s simulator listens on; ``KeyError`` naming the known."""
+        try:
+            return self.sim_ports[name]
+        except KeyError:
+            raise KeyError(
+                f"no simulator for partner {name!r}; known: {list(self.sim_ports)}"
+            ) from None
 
-    @property
-    def broker_webhook_url(self) -> str:
-        """Where the broker simulator posts declaration status events."""
-        return f"{self.api_url}/v1/webhooks/broker"
+    def webhook_url(self, name: str) -> str:
+        """Where partner ``name``'s simulator posts its webhooks (the API's route for it)."""
+        return f"{self.api_url}/v1/webhooks/{name}"
 
     def state_file(self, name: str) -> Path | None:
         """``<sim_state_dir>/<name>.json``, or ``None`` when state is kept in memory only."""
         return None if self.sim_state_dir is None else self.sim_state_dir / f"{name}.json"
+
+
+__all__ = ["Port", "SimulatorSettings", "default_ports"]

@@ -157,7 +157,7 @@ def assert_side_effects_once(platform: Platform, final: dict[str, Any]) -> None:
     ]
     assert len(transport) == 1, transport
     bookings = [
-        s for s in sim_list(platform, "carrier", "shipments") if s.get("reference") == shipment_id
+        s for s in sim_list(platform, "easypost", "shipments") if s.get("reference") == shipment_id
     ]
     assert len(bookings) == 1, bookings
     assert bookings[0]["tracking_code"] == refs["tracking_number"]
@@ -194,7 +194,7 @@ def assert_side_effects_once(platform: Platform, final: dict[str, Any]) -> None:
 
 
 def notifications(platform: Platform, channel: str) -> list[dict[str, Any]]:
-    messages = httpx.get(f"{sim(platform, 'finance')}/_sim/messages", timeout=10).json()
+    messages = httpx.get(f"{sim(platform, 'notify')}/_sim/messages", timeout=10).json()
     return [m for m in messages if m["channel"] == channel]
 
 

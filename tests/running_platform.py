@@ -10,6 +10,9 @@ from pathlib import Path
 
 from tests_support import free_port
 
+from bench.platform import PORT_NAMES, port_env, sim_port_name
+from canonical.partners import simulated
+
 BORDERFLOW = str(Path(sys.executable).parent / "borderflow")
 
 
@@ -63,7 +66,7 @@ class Platform:
             "BORDERFLOW_SIM_TIME_SCALE": "0.2",
             "BORDERFLOW_DEMO_SHIPMENTS": str(demo_shipments),
             "BORDERFLOW_DEMO_TIMEOUT_S": "90",
-            **{f"BORDERFLOW_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+            **port_env(ports),
             **(extra_env or {}),
         }
         self.process = subprocess.Popen(
@@ -75,9 +78,7 @@ class Platform:
 
     @staticmethod
     def free_ports() -> dict[str, int]:
-        names = ["temporal", "temporal_ui", "api", "sim_odoo", "sim_tms", "sim_carrier",
-                 "sim_broker", "sim_finance", "sim_dhl", "worker_metrics", "codec",
-                 "worker_sdk_metrics"]  # fmt: skip
+        names = (*PORT_NAMES, *(sim_port_name(partner.name) for partner in simulated()))
         return {name: free_port() for name in names}
 
     def _read(self) -> None:

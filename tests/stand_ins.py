@@ -48,7 +48,7 @@ from canonical.shipment import Shipment, Stage
 from workers.regions import regional_task_queue
 from workers.sandbox import workflow_runner
 from workflows.models import TASK_QUEUE, EventBatch, ShipmentInput, ShipmentStatus
-from workflows.partners import PARTNERS
+from workflows.partners import PARTNERS, for_carrier
 from workflows.policy import DEFAULT_POLICY_FILE, load_policy_file
 from workflows.shipment import ShipmentWorkflow
 
@@ -85,7 +85,8 @@ FREIGHT = Charge(kind=ChargeKind.FREIGHT, amount=Money(amount=Decimal("42.50"), 
 
 class StandInActivities:
     """Records every call. ``S-REJECT`` cannot ship; carriers in ``refusing`` refuse bookings;
-    ``settled`` says whether the carrier has final charges; ``incoterm`` overrides the order's."""
+    ``settled`` says whether the carrier has final charges; ``incoterm`` overrides the order's;
+    ``carriers`` are the configured ones (each served on its own queue)."""
 
     def __init__(
         self,
@@ -94,7 +95,9 @@ class StandInActivities:
         settled: bool = True,
         incoterm: str = "DAP",
         policy_file: Any = DEFAULT_POLICY_FILE,
+        carriers: tuple[str, ...] = ("easypost", "dhl"),
     ) -> None:
+        self.carriers = carriers
         self.calls: Counter[str] = Counter()
         self.queues: dict[str, str] = {}
         self.inputs: dict[str, list[Any]] = {}
@@ -118,7 +121,11 @@ class StandInActivities:
                 "odoo: sale order S-REJECT not found", type="OrderNotFound", non_retryable=True
             )
         shipment = SHIPMENT.model_copy(
-            update={"order_ref": input.order_ref, "incoterm": self.incoterm}
+            update={
+                "order_ref": input.order_ref,
+                "incoterm": self.incoterm,
+                "carrier": input.carrier,
+            }
         )
         return AcceptedOrder(shipment=shipment, sale_order_id=7, picking_id=11)
 
@@ -128,7 +135,9 @@ class StandInActivities:
         from canonical.shipment import ServiceLevel
 
         policy = load_policy_file(self.policy_file)
-        return policy.for_shipment(ServiceLevel(input.service_level), input.lane, input.carrier)
+        return policy.for_shipment(
+            ServiceLevel(input.service_level), input.lane, input.carrier, self.carriers
+        )
 
     @activity.defn(name="create_transport_order")
     async def create_transport_order(self, input: StepInput) -> TransportOrderRef:
@@ -219,7 +228,7 @@ class StandInActivities:
         partner queues of ``region`` only, as a regional worker polls)."""
         partner_queues = [
             regional_task_queue(calls.task_queue, region) if calls.task_queue else TASK_QUEUE
-            for calls in PARTNERS
+            for calls in (*PARTNERS, *(for_carrier(name) for name in self.carriers))
         ]
         async with AsyncExitStack() as stack:
             for queue in [TASK_QUEUE, *partner_queues]:

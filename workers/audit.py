@@ -6,8 +6,8 @@ interceptor, so each attempt runs within its ``RunActivity`` span. For each atte
   workflow, such as customs, carry their shipment's id), else the workflow id;
 - tags the span with ``borderflow.shipment_id``, ``borderflow.order_ref`` and
   ``borderflow.partner``, and binds the shipment id to every log line of the attempt;
-- appends an audit entry: partner (the task queue's partner, see ``workflows.partners``;
-  regional queues ``borderflow-<partner>-<region>`` included),
+- appends an audit entry: partner (the one the worker serves, given by ``build_workers``: a
+  carrier's calls under the carrier's name, calls on the workflow's queue as ``store``),
   operation (the activity type), idempotency key ``<workflow_id>:<activity_type>``, a short
   masked summary of the input, outcome (``ok`` or the error type), latency and trace id.
 
@@ -18,7 +18,6 @@ failed attempt whose entry cannot be written still fails with its own error (log
 """
 
 import asyncio
-import functools
 import logging
 import time
 from collections.abc import Mapping
@@ -35,26 +34,9 @@ from observability.logs import bind
 from observability.masking import summarize
 from observability.tracing import PARTNER, current_trace_id, tag_shipment
 from store.audit import record_partner_call
-from workflows.models import TASK_QUEUE
-from workflows.partners import BY_NAME, LOCAL
 
 AUDIT_UNAVAILABLE = "AuditUnavailable"
-QUEUE_PARTNERS: Mapping[str, str] = {
-    **{calls.task_queue: name for name, calls in BY_NAME.items() if calls.task_queue},
-    TASK_QUEUE: LOCAL.partner,
-}
-"""Task queue → partner name (the workflow's own queue: ``store``)."""
 log = logging.getLogger("borderflow.audit")
-
-
-@functools.cache
-def partner_of(task_queue: str) -> str:
-    """The partner of a task queue, regional ones (``borderflow-tms-eu``) included; an
-    unknown queue is its own name."""
-    for queue, partner in QUEUE_PARTNERS.items():
-        if task_queue == queue or task_queue.startswith(f"{queue}-"):
-            return partner
-    return task_queue
 
 
 def error_type(err: BaseException) -> str:
@@ -99,21 +81,26 @@ def shipment_of(args: Any, workflow_id: str | None) -> str | None:
 class AuditInterceptor(Interceptor):
     """Audits every activity attempt of the workers it is registered on."""
 
-    def __init__(self, store: Engine) -> None:
+    def __init__(self, store: Engine, partner: str | None = None) -> None:
+        """``partner``: the partner the worker serves (``None``: its task queue's name)."""
         self.store = store
+        self.partner = partner
 
     def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _AuditedActivity(next, self.store)
+        return _AuditedActivity(next, self.store, self.partner)
 
 
 class _AuditedActivity(ActivityInboundInterceptor):
-    def __init__(self, next: ActivityInboundInterceptor, store: Engine) -> None:
+    def __init__(
+        self, next: ActivityInboundInterceptor, store: Engine, partner: str | None
+    ) -> None:
         super().__init__(next)
         self._store = store
+        self._partner = partner
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
-        partner = partner_of(info.task_queue)
+        partner = self._partner or info.task_queue
         shipment_id = shipment_of(input.args, info.workflow_id)
         span = trace.get_current_span()
         tag_shipment(shipment_id, span)

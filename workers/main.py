@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.broker import BrokerClient
-from activities.carriers.registry import CarrierSettings, build_carriers
+from activities.carriers.port import CarrierPort
+from activities.carriers.registry import build_carriers
 from activities.lifecycle import LifecycleActivities
 from activities.notify import Notifier
 from activities.odoo import OdooClient
@@ -42,7 +43,7 @@ from workers.sandbox import workflow_runner
 from workers.settings import WorkerSettings
 from workflows.client import connect
 from workflows.models import TASK_QUEUE
-from workflows.partners import LOCAL, PARTNERS
+from workflows.partners import CARRIER_ACTIVITIES, LOCAL, PARTNERS, for_carrier
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.reconciliation_schedule import ensure_schedule
 from workflows.shipment import ShipmentWorkflow
@@ -50,14 +51,21 @@ from workflows.shipment import ShipmentWorkflow
 log = logging.getLogger("borderflow.worker")
 
 
-def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStack) -> list[Worker]:
-    """The workers of one process: the workflow queue and one queue per partner.
+def build_workers(
+    client: Client, settings: WorkerSettings, stack: AsyncExitStack,
+    carriers: dict[str, CarrierPort] | None = None,
+) -> list[Worker]:  # fmt: skip
+    """The workers of one process: the workflow queue, one queue per partner of the registry
+    that the platform calls, and one queue per configured carrier.
 
-    Each partner queue is capped by its ``<partner>_calls_per_s`` setting (enforced by the
-    server across every worker); ``stack`` closes the partner clients when it unwinds.
-    Every worker traces (Temporal's ``TracingInterceptor``, added to ``client`` if missing)
-    and writes each activity attempt to the audit trail (``AuditInterceptor``), and heartbeats
-    for every running attempt that has a heartbeat timeout (``LivenessInterceptor``).
+    Each partner queue is capped by ``calls_per_second`` (enforced by the server across every
+    worker); every carrier's queue serves the same carrier activities (they dispatch by the
+    carrier named in their input) with the carrier's own limit. ``stack`` closes the partner
+    clients when it unwinds (``carriers``: built from ``settings`` when not given). Every
+    worker traces (Temporal's ``TracingInterceptor``, added to ``client`` if missing), writes
+    each activity attempt to the audit trail under its partner's name (``AuditInterceptor``),
+    and heartbeats for every running attempt that has a heartbeat timeout
+    (``LivenessInterceptor``).
     """
     client = traced_client(client)
     odoo = OdooClient(
@@ -65,13 +73,7 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
         api_key=settings.odoo_api_key, transport=settings.odoo_transport,
     )  # fmt: skip
     tms = TmsClient(settings.tms_url, settings.tms_api_key)
-    carriers = build_carriers(
-        CarrierSettings(
-            easypost_url=settings.carrier_url, easypost_api_key=settings.carrier_api_key,
-            dhl_url=settings.dhl_url, dhl_api_key=settings.dhl_api_key,
-            karrio=settings.karrio_carriers,
-        )
-    )  # fmt: skip
+    carriers = build_carriers(settings) if carriers is None else carriers
     broker = BrokerClient(settings.broker_url, settings.broker_api_key)
     notifier = Notifier(settings.notify_url)
     for close in (odoo.aclose, tms.aclose, broker.aclose, notifier.aclose):
@@ -98,20 +100,26 @@ def build_workers(client: Client, settings: WorkerSettings, stack: AsyncExitStac
     common = {
         "graceful_shutdown_timeout": timedelta(seconds=settings.graceful_shutdown_s),
         **settings.worker_options(),
-        "interceptors": [AuditInterceptor(store), LivenessInterceptor()],
     }
+
+    def interceptors(partner: str) -> list[Interceptor]:
+        return [AuditInterceptor(store, partner), LivenessInterceptor()]
+
     workers = [
         Worker(client, task_queue=TASK_QUEUE,
                workflows=[ShipmentWorkflow, ReconciliationWorkflow],
                workflow_runner=workflow_runner(),
-               activities=groups[LOCAL.partner], **common)  # type: ignore[arg-type]
+               activities=groups[LOCAL.partner], interceptors=interceptors(LOCAL.partner),
+               **common)  # type: ignore[arg-type]
     ]  # fmt: skip
-    for calls in PARTNERS:
+    queues = [*PARTNERS, *(for_carrier(name) for name in carriers)]
+    for calls in queues:
         assert calls.task_queue is not None
+        activities_of = groups[CARRIER_ACTIVITIES if calls.partner in carriers else calls.partner]
         workers.append(
             Worker(
                 client, task_queue=regional_task_queue(calls.task_queue, settings.region),
-                activities=groups[calls.partner],
+                activities=activities_of, interceptors=interceptors(calls.partner),
                 max_task_queue_activities_per_second=settings.calls_per_second(calls.partner),
                 **common,  # type: ignore[arg-type]
             )
@@ -128,9 +136,10 @@ async def serve(settings: WorkerSettings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await schedule_reconciliation(client, settings)
     health = WorkerHealth(client)
     async with AsyncExitStack() as stack:
+        carriers = build_carriers(settings)
+        await schedule_reconciliation(client, settings, list(carriers))
         if settings.worker_metrics_port:
             app = create_http_app(health)
             add_routes(app, [metrics_route(settings.worker_sdk_metrics_port)])
@@ -138,7 +147,7 @@ async def serve(settings: WorkerSettings) -> None:
                 app, settings.worker_metrics_host, settings.worker_metrics_port, settings
             )
             stack.push_async_callback(runner.cleanup)
-        workers = build_workers(client, settings, stack)
+        workers = build_workers(client, settings, stack, carriers)
         async with AsyncExitStack() as running:
             for worker in workers:
                 await running.enter_async_context(worker)
@@ -151,11 +160,14 @@ async def serve(settings: WorkerSettings) -> None:
             log.info("stopping: letting running activities finish")
 
 
-async def schedule_reconciliation(client: Client, settings: WorkerSettings) -> None:
-    """Create (or update) the reconciliation schedule; a failure is logged, never fatal."""
+async def schedule_reconciliation(
+    client: Client, settings: WorkerSettings, carriers: list[str]
+) -> None:
+    """Create (or update) the reconciliation schedule (polling only ``carriers``, those this
+    worker serves); a failure is logged, never fatal."""
     every = timedelta(minutes=settings.reconcile_every_min)
     try:
-        outcome = await ensure_schedule(client, every, settings.reconcile_input())
+        outcome = await ensure_schedule(client, every, settings.reconcile_input(carriers))
     except Exception:
         log.exception("reconciliation schedule could not be created; shipments still run")
         return

@@ -2,15 +2,26 @@
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.worker import PollerBehaviorSimpleMaximum
 
 from activities.carriers.karrio_settings import KarrioConnection
+from activities.carriers.settings import CarrierSettings
 from activities.reconcile_models import DEFAULT_STALE_AFTER_MIN, ReconcileInput
+from canonical.partners import partners
 from canonical.shipment import Stage
 from workers.regions import check_region
 from workers.serving import HttpServing
+
+KARRIO_CALLS_PER_S = 10.0
+"""The default rate limit of each Karrio connection's queue."""
+
+
+def _default_rates(karrio: list[KarrioConnection]) -> dict[str, float]:
+    """Every partner queue's default rate limit: the registry's, then the Karrio carriers'."""
+    rates = {p.name: p.queue.calls_per_s for p in partners() if p.queue is not None}
+    return {**rates, **{connection.name: KARRIO_CALLS_PER_S for connection in karrio}}
 
 
 class WorkerTuning(BaseSettings):
@@ -51,8 +62,9 @@ class WorkerTuning(BaseSettings):
         }
 
 
-class WorkerSettings(HttpServing, WorkerTuning):
-    """The worker HTTP port's connection limits (``http_*``) are :class:`HttpServing`'s."""
+class WorkerSettings(HttpServing, WorkerTuning, CarrierSettings):
+    """The worker HTTP port's connection limits (``http_*``) are :class:`HttpServing`'s, the
+    carriers' settings :class:`~activities.carriers.settings.CarrierSettings`'."""
 
     model_config = SettingsConfigDict(env_prefix="BORDERFLOW_")
 
@@ -71,25 +83,15 @@ class WorkerSettings(HttpServing, WorkerTuning):
     odoo_transport: Literal["auto", "jsonrpc", "json2"] = "auto"
     tms_url: str = "http://127.0.0.1:8091"
     tms_api_key: SecretStr
-    carrier_url: str = "http://127.0.0.1:8092"
-    carrier_api_key: SecretStr
     broker_url: str = "http://127.0.0.1:8093"
     broker_api_key: SecretStr
-    dhl_url: str = "http://127.0.0.1:8095"
-    dhl_api_key: SecretStr | None = None
-    karrio_carriers: list[KarrioConnection] = Field(default_factory=list)
-    """Carriers reached through Karrio, as a JSON list of connections (``name``, ``carrier``,
-    ``settings``, ``secrets``, ``server_url``, ``services``, ``lanes``, …; see
-    ``activities/carriers/karrio_settings.py``)."""
     notify_url: str = "http://127.0.0.1:8094"
     """Webhook sink of the notification channels: ``{notify_url}/hooks/{ops|finance|account}``."""
 
-    odoo_calls_per_s: float = 20.0
-    tms_calls_per_s: float = 20.0
-    carrier_calls_per_s: float = 10.0
-    broker_calls_per_s: float = 10.0
-    notify_calls_per_s: float = 5.0
-    """Per-partner rate limits, enforced by the server across every worker."""
+    calls_per_s: dict[str, float] = Field(default_factory=dict)
+    """Rate limits by partner name, JSON (``{"odoo": 40, "dhl": 2}``), each enforced by the
+    server on that partner's queue across every worker; a partner not named keeps its
+    registry default (Karrio connections: :data:`KARRIO_CALLS_PER_S`)."""
     otel_exporter: Literal["otlp", "console", "none"] = "none"
     """Where finished trace spans go (spans are made and propagated either way)."""
     otel_endpoint: str | None = None
@@ -101,7 +103,21 @@ class WorkerSettings(HttpServing, WorkerTuning):
     ``0``: none."""
 
     def calls_per_second(self, partner: str) -> float:
-        return float(getattr(self, f"{partner}_calls_per_s"))
+        """The rate limit of one partner's queue (a carrier's: its own)."""
+        if partner in self.calls_per_s:
+            return self.calls_per_s[partner]
+        return _default_rates(self.karrio_carriers)[partner]
+
+    @model_validator(mode="after")
+    def _rates_name_known_partners(self) -> "WorkerSettings":
+        known = _default_rates(self.karrio_carriers)
+        unknown = sorted(set(self.calls_per_s) - set(known))
+        if unknown:
+            raise ValueError(f"calls_per_s: unknown partners {unknown}; known: {sorted(known)}")
+        bad = sorted(name for name, rate in self.calls_per_s.items() if not rate > 0)
+        if bad:
+            raise ValueError(f"calls_per_s: {bad} must be > 0")
+        return self
 
     # -- reconciliation (the schedule is created or updated by the worker at start-up) -----
     reconcile_every_min: float = Field(default=5.0, gt=0)
@@ -115,9 +131,11 @@ class WorkerSettings(HttpServing, WorkerTuning):
     reconcile_max_shipments: int = Field(default=1000, ge=1)
     """Shipments checked per run at most."""
 
-    def reconcile_input(self) -> ReconcileInput:
-        """What every scheduled reconciliation run checks."""
+    def reconcile_input(self, carriers: list[str]) -> ReconcileInput:
+        """What every scheduled reconciliation run checks; ``carriers``: those the workers
+        serve (a shipment of another carrier is reported, never polled)."""
         return ReconcileInput(
+            carriers=carriers,
             stale_after_min={**DEFAULT_STALE_AFTER_MIN, **self.reconcile_stale_after_min},
             poll_always=self.reconcile_poll_always,
             max_shipments=self.reconcile_max_shipments,

@@ -5,7 +5,9 @@ attempt books once and a fallback or a re-booking books anew. A carrier's busine
 moves on to the next carrier; an outage is retried by the activity's policy. When every
 carrier refused, the shipment waits in EXCEPTION until ops resolve it (naming a carrier, or
 the lane's first). A re-booking books the new carrier first and cancels the old booking after
-(make before break).
+(make before break). Each carrier is called on its own task queue; a carrier the policy
+says is not configured on the platform is never called (no worker polls its queue) and counts
+as a refusal.
 """
 
 from temporalio import workflow
@@ -25,8 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.context import ShipmentContext
     from workflows.escalation import Escalation
     from workflows.models import CARRIER
-    from workflows.partners import CARRIER as CARRIER_CALLS
-    from workflows.partners import ODOO, TMS
+    from workflows.partners import ODOO, TMS, for_carrier
     from workflows.state import TimelineKind
 
 
@@ -49,11 +50,20 @@ class Booking:
             )
             context.refer(transport_order_id=transport.transport_order_id)
         candidates = list(state.policy.carriers)
+        unconfigured = [f"{carrier}: not configured here" for carrier in state.policy.unconfigured]
+        asked = state.shipment.carrier  # the one the order asked for, not booked yet
+        if asked in state.policy.unconfigured:
+            note = f"{asked} is not configured here: the lane's carriers are asked"
+            context.note(TimelineKind.BOOKING, note)
         while True:
-            refusals = await self._try(candidates)
+            refusals = [*unconfigured, *await self._try(candidates)]
+            unconfigured = []
             if state.booking is not None:
                 return
-            state.exception = "every carrier of the lane refused: " + "; ".join(refusals)
+            state.exception = (
+                "every carrier of the lane refused: " + "; ".join(refusals)
+                if refusals else "no carrier of the lane is configured here"
+            )  # fmt: skip
             context.reach(Stage.EXCEPTION)
             await self._escalation.tell(
                 "ops", "shipment.exception", "Shipment needs ops", state.exception,
@@ -61,7 +71,8 @@ class Booking:
             )  # fmt: skip
             state.resolved = False
             await context.wait(lambda: state.resolved, "ops to resolve the exception")
-            candidates = [state.resolution_carrier or state.policy.carriers[0]]
+            chosen = state.resolution_carrier
+            candidates = [chosen] if chosen is not None else state.policy.carriers[:1]
             state.exception = None
             context.reach(Stage.BOOK)
 
@@ -95,7 +106,7 @@ class Booking:
             )
             context.attributes.set(CARRIER, carrier)
             booking = await context.call(
-                CARRIER_CALLS, ShipmentActivities.book_carrier, step, f"book {carrier}"
+                for_carrier(carrier), ShipmentActivities.book_carrier, step, f"book {carrier}"
             )
             state.shipment, state.booking = shipment, booking
             tracking = booking.tracking_number
@@ -132,7 +143,7 @@ class Booking:
             raise
         undo = CancelBookingInput(shipment_id=context.shipment_id, booking=old)
         await Compensation(context).undo(
-            CARRIER_CALLS, LifecycleActivities.cancel_carrier_booking, undo,
+            for_carrier(old.carrier), LifecycleActivities.cancel_carrier_booking, undo,
             f"cancel the {old.carrier} booking",
         )  # fmt: skip
         return old.carrier

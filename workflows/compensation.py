@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.context import ShipmentContext
     from workflows.customs import Declaration
     from workflows.models import CUSTOMS_STATUS
-    from workflows.partners import BROKER, CARRIER, ODOO, TMS, Activity, PartnerCalls
+    from workflows.partners import BROKER, ODOO, TMS, Activity, PartnerCalls, for_carrier
     from workflows.state import TimelineKind
 
 
@@ -44,7 +44,7 @@ class Compensation:
         if state.booking is not None:
             undo = CancelBookingInput(shipment_id=self._id, booking=state.booking)
             await self.undo(
-                CARRIER,
+                for_carrier(state.booking.carrier),
                 LifecycleActivities.cancel_carrier_booking,
                 undo,
                 f"cancel the {state.booking.carrier} booking",

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.shipment import ShipmentActivities
     from canonical.billing import Charge
     from workflows.context import ShipmentContext
-    from workflows.partners import CARRIER, NOTIFY, ODOO
+    from workflows.partners import NOTIFY, ODOO, for_carrier
     from workflows.sla_clock import Clock
     from workflows.state import TimelineKind
 
@@ -72,7 +72,7 @@ async def _settled_charges(
     request = FinalChargesInput(shipment_id=context.shipment_id, booking=booking)
     while True:
         found = await context.call(
-            CARRIER, LifecycleActivities.final_charges, request,
+            for_carrier(booking.carrier), LifecycleActivities.final_charges, request,
             "ask the carrier for its final charges",
         )  # fmt: skip
         if found.final:

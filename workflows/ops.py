@@ -121,7 +121,9 @@ def check_open(state: ShipmentState) -> None:
 
 def check_carrier(state: ShipmentState, carrier: str | None) -> None:
     if carrier is not None and state.policy is not None and carrier not in state.policy.carriers:
-        known = ", ".join(state.policy.carriers)
+        known = ", ".join(state.policy.carriers) or "none configured"
+        if carrier in state.policy.unconfigured:
+            raise refuse(f"{carrier} is not configured here (carriers: {known})", INVALID_UPDATE)
         raise refuse(f"{carrier} does not serve this lane (carriers: {known})", INVALID_UPDATE)
 
 

@@ -2,7 +2,12 @@
 
 Every partner has a task queue of its own, served by workers that cap its calls with
 ``max_task_queue_activities_per_second``: the server enforces that limit across all workers,
-so a partner's rate limit holds however far the worker fleet scales out. Retry policies retry
+so a partner's rate limit holds however far the worker fleet scales out. Every carrier has its
+own queue too (:func:`for_carrier`, ``borderflow-carrier-<name>``), so one carrier's outage or
+limit never holds up another's bookings; the same carrier activities serve every carrier's
+queue (:data:`CARRIER_ACTIVITIES`), each dispatching by the carrier named in its input. The
+workflow routes only to carriers its policy says are configured (``ShipmentPolicy.carriers``):
+a queue no worker polls would hold a call for ever. Retry policies retry
 transient failures without end (with backoff) and never retry business refusals, which the
 activities raise as non-retryable errors; the listed types are a second guard. A short
 heartbeat timeout (the worker heartbeats for every running attempt) lets a dead worker's
@@ -17,6 +22,7 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from canonical.partner_descriptor import carrier_task_queue
 from workers.regions import regional_task_queue
 
 REFUSED = [
@@ -99,13 +105,20 @@ def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolic
 
 ODOO = PartnerCalls("odoo", "borderflow-odoo", timedelta(seconds=60), _retry(2, 120, ODOO_REFUSED))
 TMS = PartnerCalls("tms", "borderflow-tms", timedelta(seconds=30), _retry(1, 60, REFUSED))
-CARRIER = PartnerCalls(
-    "carrier", "borderflow-carrier", timedelta(seconds=60), _retry(1, 60, REFUSED)
-)
+CARRIER_ACTIVITIES = "carrier"
+"""The group of activities every carrier's queue serves (``by_partner()`` key)."""
+_CARRIER_RETRY = _retry(1, 60, REFUSED)
+
+
+def for_carrier(carrier: str) -> PartnerCalls:
+    """Calls to one carrier: its own queue (its own rate limit), the carriers' timeouts."""
+    return PartnerCalls(carrier, carrier_task_queue(carrier), timedelta(seconds=60), _CARRIER_RETRY)
+
+
 BROKER = PartnerCalls("broker", "borderflow-broker", timedelta(seconds=60), _retry(5, 300, REFUSED))
 NOTIFY = PartnerCalls("notify", "borderflow-notify", timedelta(seconds=30), _retry(1, 30, REFUSED))
 LOCAL = PartnerCalls("store", None, timedelta(seconds=30), _retry(1, 30, REFUSED))
 """Our own store, on the workflow's task queue."""
 
-PARTNERS = (ODOO, TMS, CARRIER, BROKER, NOTIFY)
-BY_NAME = {calls.partner: calls for calls in (*PARTNERS, LOCAL)}
+PARTNERS = (ODOO, TMS, BROKER, NOTIFY)
+"""The partners other than carriers, each on its one queue."""

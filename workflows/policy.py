@@ -7,6 +7,7 @@ history: replays see the same deadlines, and editing the file changes new shipme
 
 import re
 import tomllib
+from collections.abc import Collection
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -54,8 +55,13 @@ class ShipmentPolicy(BaseModel):
     sla: SlaTargets
     escalation: Escalation
     charges_window: Duration
-    carriers: list[str] = Field(min_length=1)
-    """The carriers to try, in order: the one asked for first, then the lane's others."""
+    carriers: list[str]
+    """The carriers to try, in order: the one asked for first, then the lane's others; only
+    those configured on the platform (each has its own task queue, which no worker would poll
+    otherwise)."""
+    unconfigured: list[str] = Field(default_factory=list)
+    """Carriers asked for or listed for the lane that are not configured: never called, each
+    a refusal on the timeline."""
 
 
 class PolicyFile(BaseModel):
@@ -73,14 +79,21 @@ class PolicyFile(BaseModel):
             raise ValueError("invoice.charges_window is missing")
         return self
 
-    def for_shipment(self, service_level: ServiceLevel, lane: str, carrier: str) -> ShipmentPolicy:
+    def for_shipment(
+        self, service_level: ServiceLevel, lane: str, carrier: str,
+        configured: Collection[str] | None = None,
+    ) -> ShipmentPolicy:  # fmt: skip
+        """The policy of one shipment; ``configured``: the carriers the platform has (``None``:
+        every carrier named)."""
         lane_carriers = self.lanes.get(lane, self.lanes.get("default", []))
-        carriers = [carrier, *(c for c in lane_carriers if c != carrier)]
+        named = [carrier, *(c for c in lane_carriers if c != carrier)]
+        known = set(named if configured is None else configured)
         return ShipmentPolicy(
+            unconfigured=[c for c in named if c not in known],
             sla=self.service_levels[service_level],
             escalation=self.escalation,
             charges_window=self.invoice["charges_window"],
-            carriers=carriers,
+            carriers=[c for c in named if c in known],
         )
 
 

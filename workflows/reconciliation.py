@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
         odoo_ref,
         summarize,
     )
-    from workflows.partners import BROKER, CARRIER, LOCAL, ODOO, PartnerCalls
+    from workflows.partners import BROKER, LOCAL, ODOO, PartnerCalls, for_carrier
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -134,10 +134,19 @@ class ReconciliationWorkflow:
             await self._compare(snap, odoo, finding)
         polled = []
         carrier = carrier_poll(snap, stale, input.poll_always)
+        if (
+            carrier is not None
+            and input.carriers is not None
+            and carrier.carrier not in input.carriers
+        ):
+            finding.problems.append(
+                f"{carrier.carrier} is not configured on any worker: not polled"
+            )
+            carrier = None
         if carrier is not None:
             try:
                 found = await self._call(
-                    CARRIER,
+                    for_carrier(carrier.carrier),
                     ReconcileActivities.poll_carrier,
                     carrier,
                     f"poll {carrier.carrier} for {snap.shipment_id}",

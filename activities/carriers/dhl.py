@@ -43,6 +43,7 @@ from activities.carriers.dhl_wire import (
     dhl_shipment,
 )
 from activities.carriers.http import CarrierHttp, contract_error, json_error_body
+from activities.carriers.settings import CarrierSettings, configured
 from activities.errors import business_error, new_http_client
 from canonical.billing import Charge
 from canonical.booking import CarrierBooking
@@ -193,3 +194,11 @@ class DhlCarrier:
             )
         except ValueError as err:  # pydantic's ValidationError included
             raise contract_error(PARTNER, "booking", " ".join(str(err).split())[:300]) from err
+
+
+def from_settings(settings: CarrierSettings) -> DhlCarrier | None:
+    """The adapter the registry builds (``None``: no key is set, not configured here)."""
+    key = settings.dhl_api_key
+    if key is None or not configured(key):
+        return None
+    return DhlCarrier(settings.dhl_url, key, timeout_s=settings.dhl_timeout_s)

@@ -29,6 +29,7 @@ import httpx
 from pydantic import AwareDatetime, SecretStr
 
 from activities.carriers.http import CarrierHttp, contract_error, json_error_body
+from activities.carriers.settings import CarrierSettings, configured
 from activities.errors import business_error, new_http_client
 from activities.wire import WireModel
 from canonical.billing import Charge, ChargeKind
@@ -297,3 +298,11 @@ class EasyPostCarrier:
     async def _shipment(self, booking: CarrierBooking) -> EasyPostShipment:
         path = f"/v2/shipments/{booking.booking_reference}"
         return await self._http.call("GET", path, EasyPostShipment)
+
+
+def from_settings(settings: CarrierSettings) -> EasyPostCarrier | None:
+    """The adapter the registry builds (``None``: no key is set, not configured here)."""
+    key = settings.carrier_api_key
+    if not configured(key):
+        return None
+    return EasyPostCarrier(settings.carrier_url, key, timeout_s=settings.carrier_timeout_s)

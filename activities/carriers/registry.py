@@ -1,68 +1,49 @@
-"""Which carriers a worker can book with, built from settings.
+"""Which carriers a worker can book with: every registered carrier that is configured here,
+then the Karrio connections.
 
-Guarantees: a carrier is registered only when it has credentials (a missing or empty API key
-leaves it out, so a worker never calls a carrier with no key); every client gets the explicit
-timeout configured here; keys stay :class:`~pydantic.SecretStr` until the client is built.
-Karrio carriers are data: each :class:`KarrioConnection` listed in ``karrio`` is one more
-carrier under its own name (the Karrio SDK is imported only when one is listed); a name taken
-twice is refused.
+The carriers are the registry's (``canonical.partners.carriers()``, plugins included); each
+names its adapter factory, ``"module:function"`` with ``function(settings) -> CarrierPort |
+None``, imported only here. Guarantees: a carrier is built only when its factory says it is
+configured (a missing or blank API key leaves it out, so a worker never calls a carrier with no
+key); a factory that fails names its carrier; Karrio carriers are data (each
+:class:`~activities.carriers.karrio_settings.KarrioConnection` is one more carrier under its
+own name; the Karrio SDK is imported only when one is listed).
 """
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from collections.abc import Callable
+from importlib import import_module
 
-from activities.carriers.dhl import DhlCarrier
-from activities.carriers.easypost import EasyPostCarrier
-from activities.carriers.karrio_settings import KarrioConnection
 from activities.carriers.port import CarrierPort
+from activities.carriers.settings import CarrierSettings
+from canonical.partners import carriers as registered_carriers
 
-CARRIER_NAMES: tuple[str, ...] = ("easypost", "dhl")
-"""Every carrier a dedicated adapter exists for (``Shipment.carrier`` values); Karrio
-connections add their own names."""
-
-
-class CarrierSettings(BaseModel):
-    """Where the carriers are, their keys and how long a call may take."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    easypost_url: str = "http://127.0.0.1:8092"
-    easypost_api_key: SecretStr
-    easypost_timeout_s: float = Field(default=20.0, gt=0)
-    dhl_url: str = "http://127.0.0.1:8095"
-    dhl_api_key: SecretStr | None = None
-    dhl_timeout_s: float = Field(default=20.0, gt=0)
-    karrio: list[KarrioConnection] = Field(default_factory=list)
-    """Carriers reached through Karrio, one per connection."""
-
-    @model_validator(mode="after")
-    def _names_unique(self) -> "CarrierSettings":
-        names = [c.name for c in self.karrio]
-        taken = {n for n in names if n in CARRIER_NAMES or names.count(n) > 1}
-        if taken:
-            raise ValueError(f"carrier names used twice: {sorted(taken)}")
-        return self
+CarrierFactory = Callable[[CarrierSettings], CarrierPort | None]
 
 
-def _has(key: SecretStr | None) -> bool:
-    return key is not None and bool(key.get_secret_value().strip())
+def factory(adapter: str) -> CarrierFactory:
+    """The factory ``"module:function"`` names (``ValueError`` when it does not resolve)."""
+    module_name, _, function = adapter.partition(":")
+    try:
+        found: CarrierFactory = getattr(import_module(module_name), function)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"carrier adapter {adapter!r} cannot be loaded: {err}") from err
+    return found
 
 
 def build_carriers(settings: CarrierSettings) -> dict[str, CarrierPort]:
-    """One adapter per carrier with credentials, by name; the caller ``aclose``s them."""
-    carriers: dict[str, CarrierPort] = {}
-    if _has(settings.easypost_api_key):
-        carriers["easypost"] = EasyPostCarrier(
-            settings.easypost_url,
-            settings.easypost_api_key,
-            timeout_s=settings.easypost_timeout_s,
-        )
-    if settings.dhl_api_key is not None and _has(settings.dhl_api_key):
-        carriers["dhl"] = DhlCarrier(
-            settings.dhl_url, settings.dhl_api_key, timeout_s=settings.dhl_timeout_s
-        )
-    if settings.karrio:
+    """One adapter per configured carrier, by name; the caller ``aclose``s them."""
+    built: dict[str, CarrierPort] = {}
+    for partner in registered_carriers():
+        assert partner.adapter is not None
+        port = factory(partner.adapter)(settings)
+        if port is not None:
+            built[partner.name] = port
+    if settings.karrio_carriers:
         from activities.carriers.karrio import KarrioCarrier  # the SDK only when used
 
-        for connection in settings.karrio:
-            carriers[connection.name] = KarrioCarrier(connection)
-    return carriers
+        for connection in settings.karrio_carriers:
+            built[connection.name] = KarrioCarrier(connection)
+    return built
+
+
+__all__ = ["CarrierFactory", "build_carriers", "factory"]

@@ -30,5 +30,5 @@ class Partners:
     async def calls(self, method: str) -> list[dict]:
         """What the Odoo simulator received for one ORM method."""
         async with httpx.AsyncClient() as http:
-            calls = (await http.get(f"{self.sims.odoo_url}/_sim/calls")).json()
+            calls = (await http.get(f"{self.sims.url('odoo')}/_sim/calls")).json()
         return [call for call in calls if call["method"] == method]

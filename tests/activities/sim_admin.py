@@ -22,7 +22,7 @@ from canonical.events import ShipmentEvent
 from canonical.milestones import Milestone
 from canonical.shipment import Shipment
 from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.settings import SimulatorSettings, default_ports
 
 REF = "shipment-S00042"
 NOBODY = "http://127.0.0.1:9"  # nobody listens
@@ -59,8 +59,8 @@ async def simulators(time_scale: float) -> AsyncIterator[RunningSimulators]:
     """Every simulator on a free port, one story step per ``time_scale`` s, webhooks to nobody."""
     secrets: dict[str, Any] = {k: SecretStr(v) for k, v in SECRETS.items()}
     settings = SimulatorSettings(
-        sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-        sim_finance_port=0, sim_dhl_port=0, api_url=NOBODY, sim_time_scale=time_scale,
+        sim_ports=dict.fromkeys(default_ports(), 0),
+        api_url=NOBODY, sim_time_scale=time_scale,
         **secrets,
     )  # fmt: skip
     async with await start_simulators(settings) as running:

@@ -55,7 +55,7 @@ async def fast_sims() -> AsyncIterator[RunningSimulators]:
 
 @pytest.fixture
 async def carrier(sims: RunningSimulators) -> AsyncIterator[DhlCarrier]:
-    async with adapter(sims.dhl_url) as dhl:
+    async with adapter(sims.url("dhl")) as dhl:
         yield dhl
 
 
@@ -69,7 +69,7 @@ async def test_book_maps_the_shipment_in_kg_and_cm(
 ) -> None:
     booking = await book(carrier)
 
-    (stored,) = await sim(sims.dhl_url, "/_sim/shipments")
+    (stored,) = await sim(sims.url("dhl"), "/_sim/shipments")
     sent = stored["request"]
     assert sent["productCode"] == "P"
     assert sent["customerReferences"] == [{"value": REF, "typeCode": "CU"}]
@@ -98,7 +98,7 @@ async def test_book_maps_the_shipment_in_kg_and_cm(
     assert label is not None and label.format == DocumentFormat.PDF
     pdf = base64.b64decode(stored["documents"][0]["content"])
     assert label.sha256 == hashlib.sha256(pdf).hexdigest()
-    assert label.uri == f"{sims.dhl_url}/shipments/{number}/documents"
+    assert label.uri == f"{sims.url('dhl')}/shipments/{number}/documents"
 
 
 async def test_standard_service_is_product_n_with_one_number_per_piece(
@@ -106,7 +106,7 @@ async def test_standard_service_is_product_n_with_one_number_per_piece(
 ) -> None:
     booking = await book(carrier, service_level="standard", packages=[PARCEL, PARCEL])
 
-    (stored,) = await sim(sims.dhl_url, "/_sim/shipments")
+    (stored,) = await sim(sims.url("dhl"), "/_sim/shipments")
     assert stored["request"]["productCode"] == "N"
     assert len(stored["request"]["content"]["packages"]) == 2
     assert booking.service == "N"
@@ -120,9 +120,9 @@ async def test_booking_twice_finds_the_first_booking(
     again = await book(carrier)
 
     assert again == first
-    assert len(await sim(sims.dhl_url, "/_sim/shipments")) == 1
+    assert len(await sim(sims.url("dhl"), "/_sim/shipments")) == 1
     calls = [
-        (r["method"], r["path"], r["query"]) for r in await sim(sims.dhl_url, "/_sim/requests")
+        (r["method"], r["path"], r["query"]) for r in await sim(sims.url("dhl"), "/_sim/requests")
     ]
     search = ("GET", "/shipments", {"customerReference": REF})
     assert calls == [search, ("POST", "/shipments", {}), search]
@@ -137,7 +137,7 @@ async def test_what_dhl_cannot_express_is_refused_before_any_call(
     with pytest.raises(ApplicationError) as refused:
         await book(carrier, commodities=[laptop, dollars])
     assert refused.value.non_retryable
-    assert await sim(sims.dhl_url, "/_sim/requests") == []
+    assert await sim(sims.url("dhl"), "/_sim/requests") == []
 
 
 # -- cancel, label ----------------------------------------------------------------------------
@@ -148,14 +148,14 @@ async def test_cancel_is_repeat_safe_and_frees_the_reference(
     await carrier.cancel(booking)
     await carrier.cancel(booking)
 
-    (stored,) = await sim(sims.dhl_url, "/_sim/shipments")
+    (stored,) = await sim(sims.url("dhl"), "/_sim/shipments")
     assert stored["status"] == "cancelled"
     rebooked = await book(carrier)  # a cancelled booking is not found by the search
     assert rebooked.booking_reference != booking.booking_reference
 
 
 async def test_cancel_after_pickup_is_too_late(fast_sims: RunningSimulators) -> None:
-    async with adapter(fast_sims.dhl_url) as carrier:
+    async with adapter(fast_sims.url("dhl")) as carrier:
         booking = await book(carrier)
         await poll_until(carrier, booking, Milestone.IN_TRANSIT)  # picked up
         with pytest.raises(ApplicationError) as late:
@@ -180,7 +180,7 @@ async def test_label_comes_from_the_documents_endpoint(
 
 # -- tracking -------------------------------------------------------------------------------
 async def test_track_follows_the_story_to_proof_of_delivery(fast_sims: RunningSimulators) -> None:
-    async with adapter(fast_sims.dhl_url) as carrier:
+    async with adapter(fast_sims.url("dhl")) as carrier:
         booking = await book(carrier)
         polls = await poll_until(carrier, booking, Milestone.DELIVERED)
 
@@ -190,9 +190,9 @@ async def test_track_follows_the_story_to_proof_of_delivery(fast_sims: RunningSi
     ]  # fmt: skip
     pod = final[-1].proof_of_delivery
     assert pod is not None and pod.signed_by == "J. SMITH"
-    assert pod.document_uri == f"{fast_sims.dhl_url}/pod/{booking.tracking_number}.pdf"
+    assert pod.document_uri == f"{fast_sims.url('dhl')}/pod/{booking.tracking_number}.pdf"
     assert_polls_keep_ids(polls)
-    again = await poll_again(fast_sims.dhl_url, booking)
+    again = await poll_again(fast_sims.url("dhl"), booking)
     assert [e.event_id for e in again] == [e.event_id for e in final]
 
 
@@ -210,7 +210,7 @@ async def test_track_of_a_number_tracking_does_not_know_is_empty(carrier: DhlCar
 
 # -- every error class ---------------------------------------------------------------------
 async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators) -> None:
-    async with adapter(sims.dhl_url, key="not-the-key-4711") as wrong:
+    async with adapter(sims.url("dhl"), key="not-the-key-4711") as wrong:
         with pytest.raises(ApplicationError) as refused:
             await book(wrong)
     assert refused.value.non_retryable
@@ -221,7 +221,7 @@ async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators
 async def test_a_refused_booking_is_not_retryable(
     carrier: DhlCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.dhl_url, "/_sim/faults", {"reject_bookings": 1})
+    await sim(sims.url("dhl"), "/_sim/faults", {"reject_bookings": 1})
     with pytest.raises(ApplicationError) as refused:
         await book(carrier)
     assert refused.value.non_retryable
@@ -232,7 +232,7 @@ async def test_a_refused_booking_is_not_retryable(
 async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
     carrier: DhlCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.dhl_url, "/_sim/faults", {"fail_next": 2, "fail_status": 502})
+    await sim(sims.url("dhl"), "/_sim/faults", {"fail_next": 2, "fail_status": 502})
     for _ in range(2):
         with pytest.raises(ApplicationError) as failed:
             await book(carrier)
@@ -240,7 +240,7 @@ async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
         assert failed.value.type == "PartnerUnavailable" and "502" in str(failed.value)
     await book(carrier)
     await book(carrier)
-    assert len(await sim(sims.dhl_url, "/_sim/shipments")) == 1
+    assert len(await sim(sims.url("dhl"), "/_sim/shipments")) == 1
 
 
 @pytest.mark.parametrize(

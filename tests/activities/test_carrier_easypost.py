@@ -48,7 +48,7 @@ async def sims() -> AsyncIterator[RunningSimulators]:
 
 @pytest.fixture
 async def carrier(sims: RunningSimulators) -> AsyncIterator[EasyPostCarrier]:
-    async with adapter(sims.carrier_url) as easypost:
+    async with adapter(sims.url("easypost")) as easypost:
         yield easypost
 
 
@@ -62,7 +62,7 @@ async def test_book_maps_the_shipment_and_converts_to_inches_and_ounces(
 ) -> None:
     booking = await book(carrier)
 
-    (sent,) = await sim(sims.carrier_url, "/_sim/shipments")
+    (sent,) = await sim(sims.url("easypost"), "/_sim/shipments")
     assert sent["reference"] == REF
     assert {k: sent["parcel"][k] for k in ("length", "width", "height", "weight")} == {
         "length": 15.7, "width": 11.8, "height": 7.9, "weight": 88.2,
@@ -96,8 +96,8 @@ async def test_booking_twice_with_one_key_buys_one_label(
     again = await book(carrier)
 
     assert again == first
-    assert len(await sim(sims.carrier_url, "/_sim/shipments")) == 1
-    posts = [r for r in await sim(sims.carrier_url, "/_sim/requests") if r["method"] == "POST"]
+    assert len(await sim(sims.url("easypost"), "/_sim/shipments")) == 1
+    posts = [r for r in await sim(sims.url("easypost"), "/_sim/requests") if r["method"] == "POST"]
     assert [(r["idempotency_key"], r["replayed"]) for r in posts] == [
         ("key-1", False), ("key-1", True),
     ]  # fmt: skip
@@ -113,7 +113,7 @@ async def test_several_packages_are_refused_before_any_call(
         )
     assert refused.value.non_retryable
     assert "2 packages" in str(refused.value)
-    assert await sim(sims.carrier_url, "/_sim/requests") == []
+    assert await sim(sims.url("easypost"), "/_sim/requests") == []
 
 
 # -- cancel, label, track ---------------------------------------------------------------------
@@ -124,9 +124,11 @@ async def test_cancel_refunds_and_is_repeat_safe(
     await carrier.cancel(booking)
     await carrier.cancel(booking)
 
-    (sent,) = await sim(sims.carrier_url, "/_sim/shipments")
+    (sent,) = await sim(sims.url("easypost"), "/_sim/shipments")
     assert sent["refund_status"] == "submitted"
-    refunds = [r for r in await sim(sims.carrier_url, "/_sim/requests") if "refund" in r["path"]]
+    refunds = [
+        r for r in await sim(sims.url("easypost"), "/_sim/requests") if "refund" in r["path"]
+    ]
     assert [r["status"] for r in refunds] == [200, 200]
 
 
@@ -159,7 +161,7 @@ async def test_track_follows_the_story_with_stable_event_ids(
     assert_polls_keep_ids(polls)
 
     # The first webhook the carrier tried to push carries the same scan under the same id.
-    attempts = await sim(sims.carrier_url, "/_sim/webhooks")
+    attempts = await sim(sims.url("easypost"), "/_sim/webhooks")
     payload = json.dumps(attempts[0]["payload"]).encode()
     pushed = normalize("easypost", payload, received_at=datetime.now(UTC))
     assert pushed.events[0].event_id == final[0].event_id
@@ -167,7 +169,7 @@ async def test_track_follows_the_story_with_stable_event_ids(
 
 # -- every error class ---------------------------------------------------------------------
 async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators) -> None:
-    async with adapter(sims.carrier_url, key="not-the-key-4711") as wrong:
+    async with adapter(sims.url("easypost"), key="not-the-key-4711") as wrong:
         with pytest.raises(ApplicationError) as refused:
             await book(wrong)
     assert refused.value.non_retryable
@@ -178,7 +180,7 @@ async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators
 async def test_a_refused_booking_is_not_retryable(
     carrier: EasyPostCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"reject_bookings": 1})
+    await sim(sims.url("easypost"), "/_sim/faults", {"reject_bookings": 1})
     with pytest.raises(ApplicationError) as refused:
         await book(carrier)
     assert refused.value.non_retryable
@@ -189,7 +191,7 @@ async def test_a_refused_booking_is_not_retryable(
 async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
     carrier: EasyPostCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"fail_next": 2, "fail_status": 503})
+    await sim(sims.url("easypost"), "/_sim/faults", {"fail_next": 2, "fail_status": 503})
     for _ in range(2):
         with pytest.raises(ApplicationError) as failed:
             await book(carrier)
@@ -197,7 +199,7 @@ async def test_a_5xx_burst_is_retryable_and_the_retry_books_once(
         assert failed.value.type == "PartnerUnavailable"
         assert "503" in str(failed.value)
     await book(carrier)
-    assert len(await sim(sims.carrier_url, "/_sim/shipments")) == 1
+    assert len(await sim(sims.url("easypost"), "/_sim/shipments")) == 1
 
 
 async def test_a_2xx_it_cannot_read_breaks_the_contract() -> None:

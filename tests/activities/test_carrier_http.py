@@ -23,10 +23,10 @@ from canonical.booking import CarrierBooking
 from simulators.app import RunningSimulators
 
 CARRIERS: dict[str, tuple[type[EasyPostCarrier] | type[DhlCarrier], str, str]] = {
-    "easypost": (EasyPostCarrier, "carrier_api_key", "carrier"),
+    "easypost": (EasyPostCarrier, "carrier_api_key", "easypost"),
     "dhl": (DhlCarrier, "dhl_api_key", "dhl"),
 }
-"""Carrier → (adapter, its API key in ``SECRETS``, its simulator in ``RunningSimulators.urls``)."""
+"""Carrier → (adapter, its API key in ``SECRETS``, its simulator's partner name)."""
 
 
 @pytest.fixture(params=list(CARRIERS))
@@ -47,7 +47,7 @@ def adapter(name: str, url: str, timeout_s: float = 2.0) -> aclosing[CarrierPort
 
 
 def url_of(name: str, sims: RunningSimulators) -> str:
-    return sims.urls()[CARRIERS[name][2]]
+    return sims.url(CARRIERS[name][2])
 
 
 async def book(name: str, carrier: CarrierPort) -> CarrierBooking:

@@ -19,7 +19,8 @@ from temporalio.exceptions import ApplicationError
 from activities.carriers.easypost import EasyPostCarrier
 from activities.carriers.karrio import KarrioCarrier
 from activities.carriers.karrio_settings import KarrioConnection
-from activities.carriers.registry import CarrierSettings, build_carriers
+from activities.carriers.registry import build_carriers
+from activities.carriers.settings import CarrierSettings
 from canonical.billing import ChargeKind
 from canonical.dialects import normalize
 from canonical.documents import DocumentFormat, DocumentType
@@ -61,12 +62,12 @@ async def sims() -> AsyncIterator[RunningSimulators]:
 
 @pytest.fixture
 async def carrier(sims: RunningSimulators) -> AsyncIterator[KarrioCarrier]:
-    async with contextlib.aclosing(KarrioCarrier(easypost_connection(sims.carrier_url))) as c:
+    async with contextlib.aclosing(KarrioCarrier(easypost_connection(sims.url("easypost")))) as c:
         yield c
 
 
 async def requests_seen(sims: RunningSimulators) -> list[tuple[str, str]]:
-    seen = await sim(sims.carrier_url, "/_sim/requests")
+    seen = await sim(sims.url("easypost"), "/_sim/requests")
     return [(r["method"], r["path"].split("/shp_")[0]) for r in seen if "/_sim" not in r["path"]]
 
 
@@ -76,7 +77,7 @@ async def test_book_label_track_cancel_through_karrios_easypost_extension(
 ) -> None:
     booking = await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
 
-    (bought,) = await sim(sims.carrier_url, "/_sim/shipments")
+    (bought,) = await sim(sims.url("easypost"), "/_sim/shipments")
     assert bought["reference"] == REF
     assert bought["selected_rate"]["service"] == "Express"
     assert (bought["to_address"]["state"], bought["to_address"]["country"]) == ("MA", "US")
@@ -107,17 +108,17 @@ async def test_book_label_track_cancel_through_karrios_easypost_extension(
     assert ("POST", "/v2/trackers") in await requests_seen(sims)
     # Our dialect, not Karrio's mapping: the same ids as our own adapter's poll and the webhook.
     async with contextlib.aclosing(
-        EasyPostCarrier(sims.carrier_url, SecretStr(SECRETS["carrier_api_key"]))
+        EasyPostCarrier(sims.url("easypost"), SecretStr(SECRETS["carrier_api_key"]))
     ) as ours:
         own = await ours.track(booking, received_at=datetime.now(UTC))
     assert [e.event_id for e in own] == [e.event_id for e in final]
-    pushed = (await sim(sims.carrier_url, "/_sim/webhooks"))[0]["payload"]
+    pushed = (await sim(sims.url("easypost"), "/_sim/webhooks"))[0]["payload"]
     webhook = normalize("easypost", json.dumps(pushed).encode(), received_at=datetime.now(UTC))
     assert webhook.events[0].event_id == final[0].event_id
 
     await carrier.cancel(booking)
     await carrier.cancel(booking)  # repeat-safe
-    (refunded,) = await sim(sims.carrier_url, "/_sim/shipments")
+    (refunded,) = await sim(sims.url("easypost"), "/_sim/shipments")
     assert refunded["refund_status"] == "submitted"
 
 
@@ -127,7 +128,7 @@ async def test_booking_twice_with_one_key_buys_one_label(
     first = await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
     again = await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
     assert again == first
-    assert len(await sim(sims.carrier_url, "/_sim/shipments")) == 1
+    assert len(await sim(sims.url("easypost"), "/_sim/shipments")) == 1
     other = await carrier.book(REF, shipment(NAME), idempotency_key="key-2")
     assert other.booking_reference != first.booking_reference
 
@@ -135,31 +136,31 @@ async def test_booking_twice_with_one_key_buys_one_label(
 async def test_a_refused_purchase_is_not_retryable_and_the_retry_buys_once(
     carrier: KarrioCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"reject_bookings": 1})
+    await sim(sims.url("easypost"), "/_sim/faults", {"reject_bookings": 1})
     with pytest.raises(ApplicationError) as refused:
         await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
     assert refused.value.non_retryable
     assert refused.value.type == "PartnerRejected"
     assert "422" in str(refused.value) and "SHIPMENT.POSTAGE.FAILURE" in str(refused.value)
     booking = await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
-    (bought,) = await sim(sims.carrier_url, "/_sim/shipments")  # the rated shipment, reused
+    (bought,) = await sim(sims.url("easypost"), "/_sim/shipments")  # the rated shipment, reused
     assert bought["id"] == booking.booking_reference
 
 
 async def test_a_5xx_is_retryable_and_the_retry_books_once(
     carrier: KarrioCarrier, sims: RunningSimulators
 ) -> None:
-    await sim(sims.carrier_url, "/_sim/faults", {"fail_next": 1, "fail_status": 503})
+    await sim(sims.url("easypost"), "/_sim/faults", {"fail_next": 1, "fail_status": 503})
     with pytest.raises(ApplicationError) as failed:
         await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
     assert not failed.value.non_retryable
     assert failed.value.type == "PartnerUnavailable" and "503" in str(failed.value)
     await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
-    assert len(await sim(sims.carrier_url, "/_sim/shipments")) == 1
+    assert len(await sim(sims.url("easypost"), "/_sim/shipments")) == 1
 
 
 async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators) -> None:
-    wrong = easypost_connection(sims.carrier_url, secrets={"api_key": "not-the-key-4711"})
+    wrong = easypost_connection(sims.url("easypost"), secrets={"api_key": "not-the-key-4711"})
     async with contextlib.aclosing(KarrioCarrier(wrong)) as carrier:
         with pytest.raises(ApplicationError) as refused:
             await carrier.book(REF, shipment(NAME), idempotency_key="key-1")
@@ -171,8 +172,11 @@ async def test_a_wrong_key_is_refused_without_echoing_it(sims: RunningSimulators
 async def test_the_registry_builds_karrio_carriers_from_data(sims: RunningSimulators) -> None:
     settings = CarrierSettings.model_validate(
         {
-            "easypost_api_key": "k",
-            "karrio": [easypost_connection(sims.carrier_url).model_dump(), GENERIC.model_dump()],
+            "carrier_api_key": "k",
+            "karrio_carriers": [
+                easypost_connection(sims.url("easypost")).model_dump(),
+                GENERIC.model_dump(),
+            ],
         }
     )
     carriers = build_carriers(settings)
@@ -184,7 +188,10 @@ async def test_the_registry_builds_karrio_carriers_from_data(sims: RunningSimula
             await built.aclose()
     with pytest.raises(ValueError, match="used twice"):
         CarrierSettings.model_validate(
-            {"easypost_api_key": "k", "karrio": [{**GENERIC.model_dump(), "name": "easypost"}]}
+            {
+                "carrier_api_key": "k",
+                "karrio_carriers": [{**GENERIC.model_dump(), "name": "easypost"}],
+            }
         )
 
 

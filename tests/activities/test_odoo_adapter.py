@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.odoo import OdooClient
 from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.settings import SimulatorSettings, default_ports
 
 PASSWORD = "odoo-pw"
 SECRETS = {name: SecretStr(f"{name}-x") for name in (
@@ -25,8 +25,8 @@ SECRETS = {name: SecretStr(f"{name}-x") for name in (
 @pytest.fixture(scope="module")
 async def odoo19() -> AsyncIterator[RunningSimulators]:
     settings = SimulatorSettings(
-        sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-        sim_finance_port=0, sim_dhl_port=0, api_url="http://127.0.0.1:9", sim_time_scale=3600,
+        sim_ports=dict.fromkeys(default_ports(), 0),
+        api_url="http://127.0.0.1:9", sim_time_scale=3600,
         sim_odoo_version="19.0", odoo_password=SecretStr(PASSWORD), **SECRETS,
     )  # fmt: skip
     sims = await start_simulators(settings)
@@ -38,9 +38,9 @@ async def odoo19() -> AsyncIterator[RunningSimulators]:
 async def odoo(request: pytest.FixtureRequest, odoo19: RunningSimulators) -> AsyncIterator[
         OdooClient]:  # fmt: skip
     async with httpx.AsyncClient() as http:
-        await http.delete(f"{odoo19.odoo_url}/_sim/faults")
+        await http.delete(f"{odoo19.url('odoo')}/_sim/faults")
     client = OdooClient(
-        odoo19.odoo_url,
+        odoo19.url("odoo"),
         "borderflow",
         "admin",
         SecretStr(PASSWORD),
@@ -51,12 +51,12 @@ async def odoo(request: pytest.FixtureRequest, odoo19: RunningSimulators) -> Asy
     yield client
     await client.aclose()
     async with httpx.AsyncClient() as http:
-        await http.delete(f"{odoo19.odoo_url}/_sim/faults")
+        await http.delete(f"{odoo19.url('odoo')}/_sim/faults")
 
 
 async def faults(sims: RunningSimulators, **settings: object) -> None:
     async with httpx.AsyncClient() as http:
-        reply = await http.post(f"{sims.odoo_url}/_sim/faults", json=settings)
+        reply = await http.post(f"{sims.url('odoo')}/_sim/faults", json=settings)
         reply.raise_for_status()
 
 
@@ -71,9 +71,9 @@ async def test_auto_detects_json2_on_odoo_19_and_jsonrpc_without_a_key(
     odoo19: RunningSimulators,
 ) -> None:
     modern = OdooClient(
-        odoo19.odoo_url, "borderflow", "admin", SecretStr(PASSWORD), api_key=SecretStr(PASSWORD)
+        odoo19.url("odoo"), "borderflow", "admin", SecretStr(PASSWORD), api_key=SecretStr(PASSWORD)
     )
-    legacy = OdooClient(odoo19.odoo_url, "borderflow", "admin", SecretStr(PASSWORD))
+    legacy = OdooClient(odoo19.url("odoo"), "borderflow", "admin", SecretStr(PASSWORD))
     try:
         await modern.search_read("res.country", [["code", "=", "DE"]], ["name"])
         await legacy.search_read("res.country", [["code", "=", "DE"]], ["name"])
@@ -146,7 +146,7 @@ async def test_wrong_credentials_are_refused_without_echoing_them(
 ) -> None:
     await odoo.transport()
     wrong = OdooClient(
-        odoo19.odoo_url,
+        odoo19.url("odoo"),
         "borderflow",
         "admin",
         SecretStr("nope-secret"),

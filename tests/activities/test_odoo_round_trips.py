@@ -28,7 +28,7 @@ CONFIRM_AND_DELIVERY = [("sale.order", "action_confirm"), ("stock.picking", "sea
 
 async def calls_since(partners: Partners, start: int) -> list[dict]:
     async with httpx.AsyncClient() as http:
-        calls: list[dict] = (await http.get(f"{partners.sims.odoo_url}/_sim/calls")).json()
+        calls: list[dict] = (await http.get(f"{partners.sims.url('odoo')}/_sim/calls")).json()
     return calls[start:]
 
 

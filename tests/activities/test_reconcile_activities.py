@@ -38,7 +38,7 @@ PACKAGE = Package(
 
 @pytest.fixture
 async def broker(partners: Partners) -> AsyncIterator[BrokerClient]:
-    client = BrokerClient(partners.sims.broker_url, SecretStr(SECRETS["broker_api_key"]))
+    client = BrokerClient(partners.sims.url("broker"), SecretStr(SECRETS["broker_api_key"]))
     yield client
     await client.aclose()
 

@@ -39,11 +39,11 @@ async def created(url: str, path: str) -> list[dict]:
 
 
 def tms(partners: Partners, key: str = "tms_api_key", timeout_s: float = 5) -> TmsClient:
-    return TmsClient(partners.sims.tms_url, SecretStr(SECRETS[key]), timeout_s=timeout_s)
+    return TmsClient(partners.sims.url("tms"), SecretStr(SECRETS[key]), timeout_s=timeout_s)
 
 
 def broker(partners: Partners, key: str = "broker_api_key") -> BrokerClient:
-    return BrokerClient(partners.sims.broker_url, SecretStr(SECRETS[key]))
+    return BrokerClient(partners.sims.url("broker"), SecretStr(SECRETS[key]))
 
 
 async def test_transport_orders_are_created_once_read_and_cancelled_twice(
@@ -58,7 +58,7 @@ async def test_transport_orders_are_created_once_read_and_cancelled_twice(
             "shipment-S00077", SHIPMENT, idempotency_key="shipment-S00077:to"
         )
         assert first == again and first.status == "CREATED"
-        assert len(await created(partners.sims.tms_url, "transport-orders")) == 1
+        assert len(await created(partners.sims.url("tms"), "transport-orders")) == 1
         assert (await client.transport_order(first.id)).reference == "shipment-S00077"
         for _ in "ab":
             cancelled = await client.cancel_transport_order(first.id, idempotency_key="c")
@@ -78,15 +78,15 @@ async def test_tms_errors_are_classified(partners: Partners) -> None:
         with pytest.raises(ApplicationError) as caught:
             await client.transport_order("TO-999999")
         assert caught.value.non_retryable and "HTTP 404" in caught.value.message
-        await faults(partners.sims.tms_url, fail_next=1, fail_status=503)
+        await faults(partners.sims.url("tms"), fail_next=1, fail_status=503)
         with pytest.raises(ApplicationError) as caught:
             await client.create_transport_order("r", SHIPMENT, idempotency_key="k2")
         assert not caught.value.non_retryable
-        await faults(partners.sims.tms_url, rate_limit_next=1, retry_after_s=3)
+        await faults(partners.sims.url("tms"), rate_limit_next=1, retry_after_s=3)
         with pytest.raises(ApplicationError) as caught:
             await client.create_transport_order("r", SHIPMENT, idempotency_key="k2")
         assert caught.value.next_retry_delay == timedelta(seconds=3)
-        await faults(partners.sims.tms_url, hang_next=1, hang_s=3)
+        await faults(partners.sims.url("tms"), hang_next=1, hang_s=3)
         with pytest.raises(httpx.TimeoutException):
             await client.create_transport_order("r", SHIPMENT, idempotency_key="k2")
         # Same key, other body: the TMS refuses rather than replaying the wrong order.
@@ -107,7 +107,7 @@ async def test_declarations_are_filed_once_read_and_withdrawn(partners: Partners
                                                       idempotency_key="s:customs")
                  for _ in "ab"]  # fmt: skip
         assert filed[0] == filed[1] and filed[0].status == "SUBMITTED"
-        assert len(await created(partners.sims.broker_url, "declarations")) == 1
+        assert len(await created(partners.sims.url("broker"), "declarations")) == 1
         assert (await client.declaration(filed[0].id)).lrn == filed[0].lrn
         withdrawn = await client.cancel_declaration(filed[0].id, idempotency_key="s:cancel")
         assert withdrawn.status == "CANCELLED"
@@ -125,7 +125,7 @@ async def test_broker_errors_are_classified(partners: Partners) -> None:
         with pytest.raises(ApplicationError) as caught:
             await wrong.declaration("DEC-000001")
         assert caught.value.non_retryable and "HTTP 401" in caught.value.message
-        await faults(partners.sims.broker_url, down_for_s=30)
+        await faults(partners.sims.url("broker"), down_for_s=30)
         with pytest.raises(ApplicationError) as caught:
             await client.file_export_declaration("x", SHIPMENT, "EZ1", idempotency_key="x")
         assert not caught.value.non_retryable and "HTTP 503" in caught.value.message
@@ -137,7 +137,7 @@ async def test_broker_errors_are_classified(partners: Partners) -> None:
 async def test_notifications_reach_their_channel_once_with_an_email_rendering(
     partners: Partners,
 ) -> None:
-    notifier = Notifier(partners.sims.finance_url)
+    notifier = Notifier(partners.sims.url("notify"))
     note = Notification(channel=Channel.ACCOUNT, event="sla.booking.breach",
                         shipment_id="shipment-S00077", order_ref="S00077",
                         title="SLA breach: booking", text="Booking is 2 h late",
@@ -145,13 +145,13 @@ async def test_notifications_reach_their_channel_once_with_an_email_rendering(
     try:
         for _ in "ab":
             await notifier.send(note, idempotency_key="shipment-S00077:sla-book")
-        (message,) = await created(partners.sims.finance_url, "messages")
+        (message,) = await created(partners.sims.url("notify"), "messages")
         assert message["channel"] == "account"
         body = message["message"]
         assert body["borderflow"]["event"] == "sla.booking.breach"
         assert body["email"]["subject"] == "[Borderflow] SLA breach: booking (S00077)"
         assert "stage: book" in body["email"]["text"]
-        await faults(partners.sims.finance_url, fail_next=1, fail_status=500)
+        await faults(partners.sims.url("notify"), fail_next=1, fail_status=500)
         with pytest.raises(ApplicationError) as caught:
             await notifier.send(note, idempotency_key="another")
         assert not caught.value.non_retryable

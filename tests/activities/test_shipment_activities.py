@@ -187,7 +187,7 @@ async def test_invoice_is_created_and_posted_once_however_often_it_runs(
     for _ in "ab":
         await env.run(partners.activities.notify_finance, notify)
     async with httpx.AsyncClient() as http:
-        messages = (await http.get(f"{partners.sims.finance_url}/_sim/messages")).json()
+        messages = (await http.get(f"{partners.sims.url('notify')}/_sim/messages")).json()
     assert [m["message"]["borderflow"]["invoice_name"] for m in messages] == [
         invoices[0].invoice_name
     ]
@@ -198,7 +198,7 @@ async def test_a_wrong_odoo_password_is_a_business_error(partners: Partners) -> 
 
     from activities.odoo import OdooClient
 
-    wrong = OdooClient(partners.sims.odoo_url, "borderflow", "admin", SecretStr("nope"))
+    wrong = OdooClient(partners.sims.url("odoo"), "borderflow", "admin", SecretStr("nope"))
     try:
         with pytest.raises(ApplicationError) as caught:
             await wrong.search_read("sale.order", [], ["name"])

@@ -55,7 +55,7 @@ def nfkd_api(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> LiveApi:
 async def carrier(nfkd_api: LiveApi) -> AsyncIterator[str]:
     """The EasyPost simulator, posting its webhooks to ``nfkd_api``, with the same secret."""
     settings = SimulatorSettings(
-        sim_carrier_port=0, api_url=nfkd_api.url, sim_time_scale=0.05,
+        sim_ports={"easypost": 0}, api_url=nfkd_api.url, sim_time_scale=0.05,
         odoo_password=SecretStr("x"), tms_api_key=SecretStr("x"), dhl_api_key=SecretStr("x"),
         carrier_api_key=SecretStr(CARRIER_KEY), broker_api_key=SecretStr("x"),
         easypost_webhook_secret=SecretStr(SECRET), broker_webhook_secret=SecretStr("x"),

@@ -171,7 +171,7 @@ def test_a_shipment_started_over_http_is_invoiced_exactly_once(platform: Platfor
     ]
     assert len(posts) == 1
     # Finance heard about it once.
-    finance = f"http://127.0.0.1:{platform.ports['sim_finance']}/_sim/messages"
+    finance = f"http://127.0.0.1:{platform.ports['sim_notify']}/_sim/messages"
     messages = [m for m in httpx.get(finance, timeout=10).json() if order_ref in json.dumps(m)]
     assert len(messages) == 1
 
@@ -557,7 +557,7 @@ def test_metrics_health_and_audit_of_the_running_platform(platform: Platform) ->
         "customs_hold"
     )
     partners = {e["partner"] for e in entries if e["kind"] == "partner_call"}
-    assert {"odoo", "tms", "carrier", "broker"} <= partners
+    assert {"odoo", "tms", "easypost", "broker"} <= partners
 
 
 def test_stop_leaves_nothing_behind_and_a_restart_keeps_history(

@@ -34,7 +34,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "name": CARRIER,
         "carrier": "easypost",
         "secrets": {"api_key": key},
-        "server_url": f"http://127.0.0.1:{ports['sim_carrier']}/v2",
+        "server_url": f"http://127.0.0.1:{ports['sim_easypost']}/v2",
         "services": {"standard": "Standard", "express": "Express"},
         "tracking_carrier": "DHLExpress",
         "dialect": "easypost",
@@ -58,7 +58,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 def sim(platform: Platform, path: str) -> Any:
-    reply = httpx.get(f"http://127.0.0.1:{platform.ports['sim_carrier']}{path}", timeout=10)
+    reply = httpx.get(f"http://127.0.0.1:{platform.ports['sim_easypost']}{path}", timeout=10)
     reply.raise_for_status()
     return reply.json()
 
@@ -76,7 +76,7 @@ def new_order(platform: Platform) -> str:
 
 def test_a_shipment_is_booked_tracked_and_invoiced_through_karrio(platform: Platform) -> None:
     httpx.post(
-        f"http://127.0.0.1:{platform.ports['sim_carrier']}/_sim/faults",
+        f"http://127.0.0.1:{platform.ports['sim_easypost']}/_sim/faults",
         json={"webhooks": {"drop_rate": 1.0}},
         timeout=10,
     ).raise_for_status()
@@ -134,7 +134,7 @@ def test_the_vendor_s_webhooks_reach_a_shipment_booked_through_karrio(platform: 
     """The tracking number is linked under the vendor that pushes its scans (EasyPost), not
     the Karrio connection's name, so EasyPost's signed webhooks find the shipment."""
     httpx.delete(
-        f"http://127.0.0.1:{platform.ports['sim_carrier']}/_sim/faults", timeout=10
+        f"http://127.0.0.1:{platform.ports['sim_easypost']}/_sim/faults", timeout=10
     ).raise_for_status()
     reply = httpx.post(
         f"{platform.api_url}/v1/shipments",

@@ -128,7 +128,7 @@ def at_stage(platform: Platform, shipment_id: str, stage: str) -> dict:
 
 def dropped(platform: Platform, tracking_number: str) -> list[dict]:
     """The EasyPost webhooks of one tracker the simulator dropped, oldest first."""
-    attempts = httpx.get(f"{sim(platform, 'carrier')}/_sim/webhooks", timeout=10).json()
+    attempts = httpx.get(f"{sim(platform, 'easypost')}/_sim/webhooks", timeout=10).json()
     mine = [a for a in attempts if a["payload"]["result"]["tracking_code"] == tracking_number]
     assert all(a["dropped"] for a in mine), mine
     return [a["payload"] for a in mine]
@@ -180,7 +180,7 @@ def test_a_reconciliation_run_delivers_lost_and_unpushed_tracking_and_reports_od
     platform: Platform,
 ) -> None:
     httpx.post(
-        f"{sim(platform, 'carrier')}/_sim/faults", json={"webhooks": {"drop_rate": 1.0}}
+        f"{sim(platform, 'easypost')}/_sim/faults", json={"webhooks": {"drop_rate": 1.0}}
     ).raise_for_status()
     lost = start(platform, new_order(platform), "easypost")
     unpushed = start(platform, new_order(platform), "dhl")

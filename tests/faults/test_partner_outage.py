@@ -77,7 +77,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 def booking_requests(platform: Platform, shipment_id: str) -> list[dict]:
     return [
         r
-        for r in sim_list(platform, "carrier", "requests")
+        for r in sim_list(platform, "easypost", "requests")
         if r["method"] == "POST"
         and r["path"] == "/v2/shipments"
         and isinstance(r["body"], dict)
@@ -90,12 +90,12 @@ def test_flaky_odoo_and_a_carrier_outage_delay_the_shipment_but_duplicate_nothin
 ) -> None:
     order_ref = create_order(platform)
     set_faults(platform, "odoo", {"error_rate": 0.3, "error_status": 503, "seed": 11})
-    set_faults(platform, "carrier", {"down_for_s": OUTAGE_S})
+    set_faults(platform, "easypost", {"down_for_s": OUTAGE_S})
     shipment_id = start_shipment(platform, order_ref)
 
     final = follow(platform, shipment_id, timeout_s=OUTAGE_S + 120)
-    odoo_faults, carrier_faults = injected(platform, "odoo"), injected(platform, "carrier")
-    clear_faults(platform, "odoo", "carrier")
+    odoo_faults, carrier_faults = injected(platform, "odoo"), injected(platform, "easypost")
+    clear_faults(platform, "odoo", "easypost")
     print(f"\ninjected: odoo {odoo_faults}, carrier {carrier_faults}")
 
     assert_side_effects_once(platform, final)
@@ -113,16 +113,16 @@ def test_rate_limits_with_retry_after_pause_the_shipment_and_duplicate_nothing(
 ) -> None:
     order_ref = create_order(platform)
     set_faults(platform, "odoo", {"rate_limit_next": 3, "retry_after_s": 2})
-    set_faults(platform, "carrier", {"rate_limit_next": 3, "retry_after_s": 2})
+    set_faults(platform, "easypost", {"rate_limit_next": 3, "retry_after_s": 2})
     shipment_id = start_shipment(platform, order_ref)
 
     final = follow(platform, shipment_id, timeout_s=120)
-    odoo_faults, carrier_faults = injected(platform, "odoo"), injected(platform, "carrier")
-    clear_faults(platform, "odoo", "carrier")
+    odoo_faults, carrier_faults = injected(platform, "odoo"), injected(platform, "easypost")
+    clear_faults(platform, "odoo", "easypost")
 
     assert_side_effects_once(platform, final)
     assert odoo_faults["rate_limited"] == 3 and carrier_faults["rate_limited"] == 3
-    limited = [r for r in sim_list(platform, "carrier", "requests") if r["status"] == 429]
+    limited = [r for r in sim_list(platform, "easypost", "requests") if r["status"] == 429]
     assert len(limited) == 3 and {r["fault"] for r in limited} == {"rate_limited"}
 
 
@@ -130,7 +130,7 @@ def test_an_outage_longer_than_the_booking_deadline_breaches_the_sla_once(
     platform: Platform,
 ) -> None:
     order_ref = create_order(platform)
-    set_faults(platform, "carrier", {"down_for_s": OUTAGE_S})
+    set_faults(platform, "easypost", {"down_for_s": OUTAGE_S})
     shipment_id = start_shipment(platform, order_ref, service_level="express")
 
     def breach_told() -> list[dict]:
@@ -146,7 +146,7 @@ def test_an_outage_longer_than_the_booking_deadline_breaches_the_sla_once(
     assert during["references"]["tracking_number"] is None
 
     final = follow(platform, shipment_id, timeout_s=OUTAGE_S + 120)
-    clear_faults(platform, "carrier")
+    clear_faults(platform, "easypost")
     assert_side_effects_once(platform, final)
     assert final["sla_breached"] is True
     titles = [e["title"] for e in final["log"] if e["kind"] == "sla"]

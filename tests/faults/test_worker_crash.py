@@ -44,22 +44,22 @@ def kill_worker(platform: Platform) -> None:
 
 
 def test_a_worker_killed_mid_booking_books_the_carrier_once(platform: Platform) -> None:
-    set_faults(platform, "carrier", {"latency_ms": 4000, "paths": ["/v2/shipments"]})
+    set_faults(platform, "easypost", {"latency_ms": 4000, "paths": ["/v2/shipments"]})
     order_ref = create_order(platform)
     shipment_id = start_shipment(platform, order_ref)
     # The booking request has reached the carrier, which takes 4 s to answer it.
     wait_until("the booking request at the carrier",
-               lambda: injected(platform, "carrier")["latency"] >= 1, 30)  # fmt: skip
+               lambda: injected(platform, "easypost")["latency"] >= 1, 30)  # fmt: skip
     assert status(platform, shipment_id)["references"]["tracking_number"] is None
     kill_worker(platform)
-    clear_faults(platform, "carrier")
+    clear_faults(platform, "easypost")
 
     final = follow(platform, shipment_id, timeout_s=90)
     assert_side_effects_once(platform, final)
     # The dead attempt did not count: the booking was retried, under the same key.
     (attempt,) = activity_attempts(platform, shipment_id, "book_carrier")
     assert attempt >= 2
-    requests = httpx.get(f"{sim(platform, 'carrier')}/_sim/requests", timeout=10).json()
+    requests = httpx.get(f"{sim(platform, 'easypost')}/_sim/requests", timeout=10).json()
     keys = {r["idempotency_key"] for r in requests
             if r["method"] == "POST" and r["path"] == "/v2/shipments"
             and r["body"]["shipment"]["reference"] == shipment_id}  # fmt: skip

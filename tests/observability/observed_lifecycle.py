@@ -34,7 +34,7 @@ from cli.demo import DEMO_PACKAGE, create_demo_order
 from observability.logs import log_handler
 from observability.tracing import setup_tracing
 from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.settings import SimulatorSettings, default_ports
 from store.tokens import Role, create_token
 from workers.http import WorkerHealth, add_routes, create_http_app, metrics_route, start_http
 from workers.main import build_workers
@@ -118,8 +118,8 @@ async def observed_lifecycle(temporal_cli: str, data_dir: Path) -> AsyncIterator
         stack.push_async_callback(env.shutdown)
         await register_search_attributes(env.client)
         sims = await start_simulators(SimulatorSettings(
-            sim_odoo_port=0, sim_tms_port=0, sim_carrier_port=0, sim_broker_port=0,
-            sim_finance_port=0, sim_dhl_port=0, api_url=api_url, sim_time_scale=0.1,
+            sim_ports=dict.fromkeys(default_ports(), 0),
+            api_url=api_url, sim_time_scale=0.1,
             **{k: SecretStr(v) for k, v in SECRETS.items()},
         ))  # fmt: skip
         stack.push_async_callback(sims.close)
@@ -133,9 +133,9 @@ async def observed_lifecycle(temporal_cli: str, data_dir: Path) -> AsyncIterator
         runner = await _serve(create_app(api_settings, env.client, store), api_port)
         stack.push_async_callback(runner.cleanup)
         worker_settings = WorkerSettings(
-            database_url=database_url, odoo_url=sims.odoo_url, tms_url=sims.tms_url,
-            carrier_url=sims.carrier_url, broker_url=sims.broker_url, dhl_url=sims.dhl_url,
-            notify_url=sims.finance_url, graceful_shutdown_s=1,
+            database_url=database_url, odoo_url=sims.url("odoo"), tms_url=sims.url("tms"),
+            carrier_url=sims.url("easypost"), broker_url=sims.url("broker"),
+            dhl_url=sims.url("dhl"), notify_url=sims.url("notify"), graceful_shutdown_s=1,
             **{k: SecretStr(SECRETS[k]) for k in WORKER_SECRETS},
         )  # fmt: skip
         worker_port = free_port()
@@ -158,7 +158,7 @@ async def observed_lifecycle(temporal_cli: str, data_dir: Path) -> AsyncIterator
         )  # fmt: skip
         async with httpx.AsyncClient(timeout=30) as http:
             running.metrics_before = await scrape(http, running)
-            odoo = OdooClient(sims.odoo_url, "borderflow", "admin", SecretStr("odoo-pw"))
+            odoo = OdooClient(sims.url("odoo"), "borderflow", "admin", SecretStr("odoo-pw"))
             try:
                 running.order_ref = await create_demo_order(odoo, 0)
             finally:

@@ -16,7 +16,7 @@ from cli.demo import DEMO_PACKAGE, create_demo_order
 from store.tokens import Role, create_token
 
 BORDERFLOW = str(Path(sys.executable).parent / "borderflow")
-PARTNERS = {"odoo", "tms", "carrier", "broker", "notify"}
+PARTNERS = {"odoo", "tms", "easypost", "broker", "notify"}
 
 
 async def audit(lifecycle: Lifecycle, **params: str) -> httpx.Response:
@@ -60,7 +60,7 @@ async def test_every_partner_call_and_the_start_are_in_the_audit_trail(
         assert call["attempt"] >= 1 and call["latency_ms"] >= 0
         assert call["shipment_id"] == lifecycle.shipment_id
     (booking,) = [call for call in calls if call["operation"] == "book_carrier"]
-    assert booking["partner"] == "carrier"
+    assert booking["partner"] == "easypost"
     assert booking["request_summary"]["shipment_id"] == lifecycle.shipment_id
     # Personal data never reaches the trail: no consignee name, street or e-mail.
     stored = json.dumps(entries)
@@ -97,10 +97,10 @@ async def test_a_milestone_recorded_by_ops_is_an_ops_action_with_a_masked_reason
     lifecycle: Lifecycle,
 ) -> None:
     async with httpx.AsyncClient(timeout=60) as http:
-        held = await http.post(f"{lifecycle.sims.broker_url}/_sim/faults",
+        held = await http.post(f"{lifecycle.sims.url('broker')}/_sim/faults",
                                json={"customs": {"hold_next": 1}})  # fmt: skip
         held.raise_for_status()  # the next shipment waits in customs: it keeps running
-        odoo = OdooClient(lifecycle.sims.odoo_url, "borderflow", "admin", SecretStr("odoo-pw"))
+        odoo = OdooClient(lifecycle.sims.url("odoo"), "borderflow", "admin", SecretStr("odoo-pw"))
         try:
             order_ref = await create_demo_order(odoo, 1)
         finally:

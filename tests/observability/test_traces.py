@@ -68,7 +68,7 @@ async def test_the_api_request_span_is_the_root_of_the_workflow_activities_and_p
         tags = attributes(run)
         assert tags["borderflow.shipment_id"] == lifecycle.shipment_id
         assert tags["borderflow.order_ref"] == lifecycle.order_ref
-    assert {"odoo", "tms", "carrier", "broker", "notify"} <= {
+    assert {"odoo", "tms", "easypost", "broker", "notify"} <= {
         attributes(run)["borderflow.partner"] for run in runs
     }
     # the customs declaration is filed by the shipment itself, in the same trace
@@ -83,9 +83,9 @@ async def test_the_api_request_span_is_the_root_of_the_workflow_activities_and_p
     ]  # fmt: skip
     assert tms_call.kind is SpanKind.CLIENT
     url = attributes(tms_call).get("url.full") or attributes(tms_call)["http.url"]  # semconv
-    assert str(url).startswith(lifecycle.sims.tms_url)
+    assert str(url).startswith(lifecycle.sims.url("tms"))
     async with httpx.AsyncClient() as http:
-        received = (await http.get(f"{lifecycle.sims.tms_url}/_sim/requests")).json()
+        received = (await http.get(f"{lifecycle.sims.url('tms')}/_sim/requests")).json()
     trace_id = format_trace_id(root.context.trace_id)
     posts = [entry["traceparent"] or "" for entry in received if entry["method"] == "POST"]
     (sent,) = [traceparent for traceparent in posts if trace_id in traceparent]
@@ -94,7 +94,7 @@ async def test_the_api_request_span_is_the_root_of_the_workflow_activities_and_p
     assert int(flags, 16) & 1  # sampled
     # so did the carrier, in the same trace; every partner request carries one
     async with httpx.AsyncClient() as http:
-        carrier = (await http.get(f"{lifecycle.sims.carrier_url}/_sim/requests")).json()
+        carrier = (await http.get(f"{lifecycle.sims.url('easypost')}/_sim/requests")).json()
     traces = [(entry["traceparent"] or "-").split("-")[1] for entry in carrier]
     assert trace_id in traces and "" not in traces
 

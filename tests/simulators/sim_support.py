@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from simulators.app import RunningSimulators, start_simulators
-from simulators.settings import SimulatorSettings
+from simulators.settings import SimulatorSettings, default_ports
 
 TIME_SCALE = 0.02
 SECRETS = {
@@ -35,12 +35,7 @@ def make_settings(
     options: dict[str, Any] = {"sim_time_scale": TIME_SCALE, **overrides}
     return SimulatorSettings(
         sim_host="127.0.0.1",
-        sim_odoo_port=0,
-        sim_tms_port=0,
-        sim_carrier_port=0,
-        sim_broker_port=0,
-        sim_finance_port=0,
-        sim_dhl_port=0,
+        sim_ports=dict.fromkeys(default_ports(), 0),
         odoo_db="borderflow",
         odoo_login="admin",
         api_url=api_url,

@@ -37,7 +37,7 @@ async def versioned(
 ) -> AsyncIterator[tuple[str, str]]:
     """``(server version, Odoo URL)`` of simulators running as that Odoo version."""
     async with running(receiver.url, sim_odoo_version=request.param) as started:
-        yield request.param, started.odoo_url
+        yield request.param, started.url("odoo")
 
 
 async def test_login_detects_version_and_loads_the_user_context(
@@ -77,7 +77,7 @@ async def test_reads_orders_posts_an_invoice_and_follows_its_payment_state(
     year = datetime.now(UTC).year
 
     def session() -> dict[str, Any]:
-        odoo = connect(sims.odoo_url)
+        odoo = connect(sims.url("odoo"))
         SaleOrder, Move = odoo.env["sale.order"], odoo.env["account.move"]
         order_id = SaleOrder.create({**ORDER, "client_order_ref": "PO-77"})
         rows = SaleOrder.search_read([["client_order_ref", "=", "PO-77"]], ["name", "state"])
@@ -124,7 +124,7 @@ async def test_reads_orders_posts_an_invoice_and_follows_its_payment_state(
 
 async def test_unknown_model_raises_odoos_user_error(sims: RunningSimulators) -> None:
     def session() -> dict[str, Any]:
-        odoo = connect(sims.odoo_url)
+        odoo = connect(sims.url("odoo"))
         with pytest.raises(RPCError) as caught:
             odoo.env["no.such.model"]
         return dict(caught.value.info)

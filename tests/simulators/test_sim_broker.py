@@ -49,7 +49,7 @@ DECLARATION: dict[str, Any] = {
 
 @pytest.fixture
 def declarations_url(sims: RunningSimulators) -> str:
-    return f"{sims.broker_url}/api/v1/declarations"
+    return f"{sims.url('broker')}/api/v1/declarations"
 
 
 def verify_broker(delivery: Delivery) -> None:
@@ -124,7 +124,7 @@ async def test_filing_story(
     assert events[0]["declaration"]["mrn"] == events[1]["declaration"]["mrn"]
     fetched = (await http.get(f"{declarations_url}/DEC-000001", headers=AUTH)).json()
     assert fetched == events[1]["declaration"]
-    attempts = (await http.get(f"{sims.broker_url}/_sim/webhooks")).json()
+    attempts = (await http.get(f"{sims.url('broker')}/_sim/webhooks")).json()
     assert [(a["attempt"], a["status"]) for a in attempts] == [(1, 500), (2, 200), (1, 200)]
     cancel = await http.post(f"{declarations_url}/DEC-000001/cancel", headers=AUTH)
     assert_problem(cancel, 409)
@@ -157,6 +157,6 @@ async def test_idempotent_filing(
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == 2)
     await asyncio.sleep(TIME_SCALE * 4)
     assert len(receiver.deliveries) == 2
-    stored = (await http.get(f"{sims.broker_url}/_sim/declarations")).json()
+    stored = (await http.get(f"{sims.url('broker')}/_sim/declarations")).json()
     assert len(stored) == 1
     assert stored[0]["request"]["goods"][0]["hs_code"] == "847130"

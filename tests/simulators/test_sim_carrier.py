@@ -40,7 +40,7 @@ STORY = [
 
 @pytest.fixture
 def shipments_url(sims: RunningSimulators) -> str:
-    return f"{sims.carrier_url}/v2/shipments"
+    return f"{sims.url('easypost')}/v2/shipments"
 
 
 def verify_easypost(delivery: Delivery) -> None:
@@ -132,12 +132,12 @@ async def test_buy_and_tracking_story(
     assert events[-1]["result"]["tracking_details"][-1]["tracking_location"]["city"] == "Oakland"
 
     tracker_id = shipment["tracker"]["id"]
-    tracker = (await http.get(f"{sims.carrier_url}/v2/trackers/{tracker_id}", auth=AUTH)).json()
+    tracker = (await http.get(f"{sims.url('easypost')}/v2/trackers/{tracker_id}", auth=AUTH)).json()
     assert tracker["status"] == "delivered"
     assert len(tracker["tracking_details"]) == len(STORY)
     current = (await http.get(f"{shipments_url}/{shipment['id']}", auth=AUTH)).json()
     assert current["status"] == "delivered"
-    attempts = (await http.get(f"{sims.carrier_url}/_sim/webhooks")).json()
+    attempts = (await http.get(f"{sims.url('easypost')}/_sim/webhooks")).json()
     assert [a["status"] for a in attempts] == [200] * len(STORY)
 
 
@@ -167,7 +167,7 @@ async def test_webhook_retried_after_500(
         verify_easypost(delivery)
     accepted = [d.json()["result"]["status_detail"] for d in receiver.accepted(WEBHOOK_PATH)]
     assert accepted == [detail for _, detail in STORY]  # order survives the retries
-    attempts = (await http.get(f"{sims.carrier_url}/_sim/webhooks")).json()
+    attempts = (await http.get(f"{sims.url('easypost')}/_sim/webhooks")).json()
     first = [a for a in attempts if a["event_id"] == first_id]
     assert [(a["attempt"], a["status"], a["delivered"]) for a in first] == [
         (1, 500, False),
@@ -192,7 +192,7 @@ async def test_idempotent_purchase_starts_one_story(
     )
     assert assert_error(conflict, 422)["code"] == "IDEMPOTENCY.CONFLICT"
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == len(STORY))
-    shipments = (await http.get(f"{sims.carrier_url}/_sim/shipments")).json()
+    shipments = (await http.get(f"{sims.url('easypost')}/_sim/shipments")).json()
     assert [s["id"] for s in shipments] == [first.json()["id"]]
     # Give a would-be second story time to run: still exactly one set of events.
     await asyncio.sleep(TIME_SCALE * (len(STORY) + 2))
@@ -203,7 +203,7 @@ async def test_close_mid_story_stops_everything(
     http: httpx.AsyncClient, receiver: Receiver
 ) -> None:
     running = await start_simulators(make_settings(receiver.url))
-    await http.post(f"{running.carrier_url}/v2/shipments", json=BUY, auth=AUTH)
+    await http.post(f"{running.url('easypost')}/v2/shipments", json=BUY, auth=AUTH)
     await wait_until(lambda: len(receiver.deliveries) >= 1)
     await running.close()
     names = {t.get_name() for t in asyncio.all_tasks()}

@@ -19,8 +19,10 @@ def statuses(receiver: Receiver) -> list[tuple[str, str, str | None]]:
 async def test_hold_then_release(
     http: httpx.AsyncClient, sims: RunningSimulators, receiver: Receiver
 ) -> None:
-    await set_faults(http, sims.broker_url, customs={"hold_next": 1, "hold_reason": "inspection"})
-    url = f"{sims.broker_url}/api/v1/declarations"
+    await set_faults(
+        http, sims.url("broker"), customs={"hold_next": 1, "hold_reason": "inspection"}
+    )
+    url = f"{sims.url('broker')}/api/v1/declarations"
     held = (await http.post(url, json=DECLARATION, headers=AUTH)).json()["id"]
     normal = (await http.post(url, json=DECLARATION, headers=AUTH)).json()["id"]
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == 4)
@@ -38,7 +40,7 @@ async def test_hold_then_release(
     assert (fetched["status"], fetched["hold_reason"]) == ("HELD", "inspection")
     assert fetched["mrn"]
 
-    release = f"{sims.broker_url}/_sim/declarations/{held}/release"
+    release = f"{sims.url('broker')}/_sim/declarations/{held}/release"
     released = await http.post(release)
     assert released.status_code == 200
     assert (released.json()["status"], released.json()["hold_reason"]) == ("RELEASED", None)
@@ -46,13 +48,15 @@ async def test_hold_then_release(
     assert statuses(receiver)[-1] == (held, "RELEASED", None)
     verify_broker(receiver.accepted(WEBHOOK_PATH)[-1])
     assert_problem(await http.post(release), 409)  # no longer held
-    assert_problem(await http.post(f"{sims.broker_url}/_sim/declarations/DEC-999999/release"), 404)
-    assert (await injected(http, sims.broker_url))["customs_hold"] == 1
+    assert_problem(
+        await http.post(f"{sims.url('broker')}/_sim/declarations/DEC-999999/release"), 404
+    )
+    assert (await injected(http, sims.url("broker")))["customs_hold"] == 1
 
 
 async def test_reject(http: httpx.AsyncClient, sims: RunningSimulators, receiver: Receiver) -> None:
-    await set_faults(http, sims.broker_url, customs={"reject_next": 1})
-    url = f"{sims.broker_url}/api/v1/declarations"
+    await set_faults(http, sims.url("broker"), customs={"reject_next": 1})
+    url = f"{sims.url('broker')}/api/v1/declarations"
     rejected = (await http.post(url, json=DECLARATION, headers=AUTH)).json()["id"]
     await wait_until(lambda: len(receiver.accepted(WEBHOOK_PATH)) == 1)
     await asyncio.sleep(TIME_SCALE * 3)
@@ -60,4 +64,4 @@ async def test_reject(http: httpx.AsyncClient, sims: RunningSimulators, receiver
     assert event["declaration"]["status"] == "REJECTED"
     assert event["declaration"]["mrn"] is None
     assert_problem(await http.post(f"{url}/{rejected}/cancel", headers=AUTH), 409)
-    assert (await injected(http, sims.broker_url))["customs_reject"] == 1
+    assert (await injected(http, sims.url("broker")))["customs_reject"] == 1

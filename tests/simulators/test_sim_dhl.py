@@ -58,12 +58,14 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 async def book(http: httpx.AsyncClient, sims: RunningSimulators, **changes: Any) -> httpx.Response:
-    return await http.post(f"{sims.dhl_url}/shipments", json={**BOOKING, **changes}, headers=AUTH)
+    return await http.post(
+        f"{sims.url('dhl')}/shipments", json={**BOOKING, **changes}, headers=AUTH
+    )
 
 
 async def tracking(http: httpx.AsyncClient, sims: RunningSimulators, number: str) -> Any:
     response = await http.get(
-        f"{sims.dhl_url}/track/shipments", params={"trackingNumber": number}, headers=AUTH
+        f"{sims.url('dhl')}/track/shipments", params={"trackingNumber": number}, headers=AUTH
     )
     assert response.status_code == 200
     [shipment] = response.json()["shipments"]
@@ -71,12 +73,14 @@ async def tracking(http: httpx.AsyncClient, sims: RunningSimulators, number: str
 
 
 async def test_auth(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    body = problem(await http.post(f"{sims.dhl_url}/shipments", json=BOOKING), 401)
+    body = problem(await http.post(f"{sims.url('dhl')}/shipments", json=BOOKING), 401)
     assert body["instance"] == "/shipments"
     wrong = {"DHL-API-Key": "nope"}
-    problem(await http.get(f"{sims.dhl_url}/track/shipments?trackingNumber=1", headers=wrong), 401)
+    problem(
+        await http.get(f"{sims.url('dhl')}/track/shipments?trackingNumber=1", headers=wrong), 401
+    )
     bearer = {"Authorization": f"Bearer {SECRETS['dhl_api_key']}"}
-    problem(await http.get(f"{sims.dhl_url}/shipments?customerReference=x", headers=bearer), 401)
+    problem(await http.get(f"{sims.url('dhl')}/shipments?customerReference=x", headers=bearer), 401)
 
 
 async def test_validation(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
@@ -84,7 +88,7 @@ async def test_validation(http: httpx.AsyncClient, sims: RunningSimulators) -> N
     broken["productCode"] = "X"
     broken["customerDetails"]["receiverDetails"]["postalAddress"]["countryCode"] = "ZZ"
     broken["content"]["packages"][0]["weight"] = 0
-    body = problem(await http.post(f"{sims.dhl_url}/shipments", json=broken, headers=AUTH), 400)
+    body = problem(await http.post(f"{sims.url('dhl')}/shipments", json=broken, headers=AUTH), 400)
     fields = {e["field"] for e in body["errors"]}
     assert fields == {
         "productCode",
@@ -96,9 +100,9 @@ async def test_validation(http: httpx.AsyncClient, sims: RunningSimulators) -> N
     body = problem(await book(http, sims, content=no_incoterm["content"]), 400)
     assert [e["field"] for e in body["errors"]] == ["content"]
     assert "incoterm" in body["detail"]
-    problem(await http.post(f"{sims.dhl_url}/shipments", content=b"{", headers=AUTH), 400)
-    problem(await http.get(f"{sims.dhl_url}/shipments", headers=AUTH), 400)  # no reference
-    problem(await http.get(f"{sims.dhl_url}/track/shipments", headers=AUTH), 400)
+    problem(await http.post(f"{sims.url('dhl')}/shipments", content=b"{", headers=AUTH), 400)
+    problem(await http.get(f"{sims.url('dhl')}/shipments", headers=AUTH), 400)  # no reference
+    problem(await http.get(f"{sims.url('dhl')}/track/shipments", headers=AUTH), 400)
 
 
 async def test_booking_search_documents_and_story(
@@ -118,13 +122,13 @@ async def test_booking_search_documents_and_story(
     assert pdf.startswith(b"%PDF-1.4") and number.encode() in pdf
     assert (await http.get(booking["trackingUrl"])).status_code == 200  # public page
 
-    found = await http.get(f"{sims.dhl_url}/shipments?customerReference=S00001", headers=AUTH)
+    found = await http.get(f"{sims.url('dhl')}/shipments?customerReference=S00001", headers=AUTH)
     assert found.json() == {"shipments": [booking]}
-    none = await http.get(f"{sims.dhl_url}/shipments?customerReference=S09999", headers=AUTH)
+    none = await http.get(f"{sims.url('dhl')}/shipments?customerReference=S09999", headers=AUTH)
     assert none.json() == {"shipments": []}
-    docs = await http.get(f"{sims.dhl_url}/shipments/{number}/documents", headers=AUTH)
+    docs = await http.get(f"{sims.url('dhl')}/shipments/{number}/documents", headers=AUTH)
     assert docs.json() == {"documents": booking["documents"]}
-    problem(await http.get(f"{sims.dhl_url}/shipments/1/documents", headers=AUTH), 404)
+    problem(await http.get(f"{sims.url('dhl')}/shipments/1/documents", headers=AUTH), 404)
 
     async def delivered() -> bool:  # DHL pushes nothing: poll, as Borderflow does
         return bool((await tracking(http, sims, number))["status"]["statusCode"] == "delivered")
@@ -148,7 +152,7 @@ async def test_booking_search_documents_and_story(
     assert pod["timestamp"] == events[0]["timestamp"]
     document = await http.get(pod["documentUrl"])
     assert document.headers["content-type"] == "application/pdf"
-    problem(await http.delete(f"{sims.dhl_url}/shipments/{number}", headers=AUTH), 409)
+    problem(await http.delete(f"{sims.url('dhl')}/shipments/{number}", headers=AUTH), 409)
 
 
 async def test_cancel(http: httpx.AsyncClient) -> None:
@@ -158,17 +162,17 @@ async def test_cancel(http: httpx.AsyncClient) -> None:
         assert first["status"]["statusCode"] == "unknown" and first["events"] == []
         assert first["details"] == {}
         for _ in range(2):  # repeat-safe
-            cancelled = await http.delete(f"{sims.dhl_url}/shipments/{number}", headers=AUTH)
+            cancelled = await http.delete(f"{sims.url('dhl')}/shipments/{number}", headers=AUTH)
             assert cancelled.status_code == 200
             assert cancelled.json() == {"shipmentTrackingNumber": number, "status": "cancelled"}
-        search = f"{sims.dhl_url}/shipments?customerReference=S00001"
+        search = f"{sims.url('dhl')}/shipments?customerReference=S00001"
         assert (await http.get(search, headers=AUTH)).json() == {"shipments": []}  # live only
         events = len((await tracking(http, sims, number))["events"])
         await asyncio.sleep(0.5)
         assert len((await tracking(http, sims, number))["events"]) == events  # story stopped
-        problem(await http.delete(f"{sims.dhl_url}/shipments/0000000000", headers=AUTH), 404)
+        problem(await http.delete(f"{sims.url('dhl')}/shipments/0000000000", headers=AUTH), 404)
         body = problem(
-            await http.get(f"{sims.dhl_url}/track/shipments?trackingNumber=123", headers=AUTH),
+            await http.get(f"{sims.url('dhl')}/track/shipments?trackingNumber=123", headers=AUTH),
             404,
         )
         assert body["instance"] == "/track/shipments"
@@ -178,14 +182,14 @@ async def test_cancel(http: httpx.AsyncClient) -> None:
 async def test_reject_bookings(
     http: httpx.AsyncClient, sims: RunningSimulators, refusals: int
 ) -> None:
-    await set_faults(http, sims.dhl_url, reject_bookings=refusals)
+    await set_faults(http, sims.url("dhl"), reject_bookings=refusals)
     for _ in range(refusals):
         body = problem(await book(http, sims), 422)
         assert body["type"].endswith("/booking-refused")
     assert (await book(http, sims)).status_code == 201
-    stored = (await http.get(f"{sims.dhl_url}/_sim/shipments")).json()
+    stored = (await http.get(f"{sims.url('dhl')}/_sim/shipments")).json()
     assert len(stored) == 1
-    counters = (await http.get(f"{sims.dhl_url}/_sim/faults")).json()["injected"]
+    counters = (await http.get(f"{sims.url('dhl')}/_sim/faults")).json()["injected"]
     assert counters["reject_bookings"] == refusals
-    log = (await http.get(f"{sims.dhl_url}/_sim/requests")).json()
+    log = (await http.get(f"{sims.url('dhl')}/_sim/requests")).json()
     assert [e["status"] for e in log] == [422] * refusals + [201]

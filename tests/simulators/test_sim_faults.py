@@ -1,6 +1,7 @@
 """Fault injection on every simulator: the switches, their counters and each partner's shape."""
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -10,7 +11,7 @@ from pydantic import ValidationError
 from sim_support import SECRETS, SHIPPER, injected, running, set_faults
 
 from simulators.app import RunningSimulators
-from simulators.settings import SimulatorSettings
+from simulators.settings import SimulatorSettings, default_ports
 
 TMS_AUTH = {"Authorization": f"Bearer {SECRETS['tms_api_key']}"}
 EASYPOST_AUTH = httpx.BasicAuth(SECRETS["carrier_api_key"], "")
@@ -28,25 +29,25 @@ async def probe(http: httpx.AsyncClient, sims: RunningSimulators, partner: str) 
     if partner == "odoo":
         rpc = {"jsonrpc": "2.0", "method": "call", "id": 1,
                "params": {"service": "common", "method": "version", "args": []}}  # fmt: skip
-        return await http.post(f"{sims.odoo_url}/jsonrpc", json=rpc)
+        return await http.post(f"{sims.url('odoo')}/jsonrpc", json=rpc)
     if partner == "easypost":
-        return await http.get(f"{sims.carrier_url}/v2/shipments/shp_x", auth=EASYPOST_AUTH)
+        return await http.get(f"{sims.url('easypost')}/v2/shipments/shp_x", auth=EASYPOST_AUTH)
     if partner == "dhl":
         headers = {"DHL-API-Key": SECRETS["dhl_api_key"]}
-        return await http.get(f"{sims.dhl_url}/shipments?customerReference=x", headers=headers)
+        return await http.get(f"{sims.url('dhl')}/shipments?customerReference=x", headers=headers)
     if partner == "tms":
-        return await http.get(f"{sims.tms_url}/api/v1/transport-orders/TO-1", headers=TMS_AUTH)
+        return await http.get(f"{sims.url('tms')}/api/v1/transport-orders/TO-1", headers=TMS_AUTH)
     if partner == "broker":
         auth = {"Authorization": f"Bearer {SECRETS['broker_api_key']}"}
-        return await http.get(f"{sims.broker_url}/api/v1/declarations/DEC-1", headers=auth)
-    return await http.post(f"{sims.finance_url}/hooks/finance", json={"text": "hello"})
+        return await http.get(f"{sims.url('broker')}/api/v1/declarations/DEC-1", headers=auth)
+    return await http.post(f"{sims.url('notify')}/hooks/finance", json={"text": "hello"})
 
 
 def url_of(sims: RunningSimulators, partner: str) -> str:
-    return sims.urls()["carrier" if partner == "easypost" else partner]
+    return sims.url(partner)
 
 
-@pytest.mark.parametrize("partner", ["odoo", "easypost", "dhl", "tms", "broker", "finance"])
+@pytest.mark.parametrize("partner", ["odoo", "easypost", "dhl", "tms", "broker", "notify"])
 async def test_fail_next_in_each_partners_shape(
     http: httpx.AsyncClient, sims: RunningSimulators, partner: str
 ) -> None:
@@ -63,7 +64,7 @@ async def test_fail_next_in_each_partners_shape(
         elif partner == "easypost":
             assert failed.json()["error"]["code"] == "BAD_GATEWAY"
             assert failed.json()["error"]["errors"] == []
-        elif partner == "finance":
+        elif partner == "notify":
             assert (content_type.split(";")[0], failed.text) == ("text/plain", "bad_gateway")
         else:
             assert content_type.startswith("application/problem+json")
@@ -82,7 +83,7 @@ async def test_fail_next_in_each_partners_shape(
 async def test_get_post_delete_and_validation(
     http: httpx.AsyncClient, sims: RunningSimulators
 ) -> None:
-    url = f"{sims.tms_url}/_sim/faults"
+    url = f"{sims.url('tms')}/_sim/faults"
     view = (await http.get(url)).json()
     assert view["fail_next"] == 0 and view["paths"] is None and view["seed"] == 1
     assert view["customs"] == {"hold_next": 0, "hold_reason": "customs_documentation",
@@ -92,7 +93,7 @@ async def test_get_post_delete_and_validation(
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"error_rate", "fail_nxt", "fail_status"}
     assert (await http.post(url, content=b"{")).status_code == 400
-    posted = await set_faults(http, sims.tms_url, fail_next=1, customs={"hold_next": 1})
+    posted = await set_faults(http, sims.url("tms"), fail_next=1, customs={"hold_next": 1})
     assert posted["customs"]["hold_next"] == 1
     again = await http.post(url, json=posted)  # a view (with "injected") can be posted back
     assert again.status_code == 200
@@ -104,15 +105,15 @@ async def test_get_post_delete_and_validation(
 async def test_rate_limit_with_retry_after(
     http: httpx.AsyncClient, sims: RunningSimulators
 ) -> None:
-    await set_faults(http, sims.carrier_url, rate_limit_next=2, retry_after_s=7)
+    await set_faults(http, sims.url("easypost"), rate_limit_next=2, retry_after_s=7)
     for _ in range(2):
         limited = await probe(http, sims, "easypost")
         assert limited.status_code == 429
         assert limited.headers["Retry-After"] == "7"
         assert limited.json()["error"]["code"] == "RATE_LIMITED"
     assert (await probe(http, sims, "easypost")).status_code == 404
-    assert (await injected(http, sims.carrier_url))["rate_limited"] == 2
-    log = (await http.get(f"{sims.carrier_url}/_sim/requests")).json()
+    assert (await injected(http, sims.url("easypost")))["rate_limited"] == 2
+    log = (await http.get(f"{sims.url('easypost')}/_sim/requests")).json()
     assert [(e["status"], e["fault"]) for e in log] == [
         (429, "rate_limited"),
         (429, "rate_limited"),
@@ -123,8 +124,8 @@ async def test_rate_limit_with_retry_after(
 async def test_hang_beats_a_short_client_timeout(
     http: httpx.AsyncClient, sims: RunningSimulators
 ) -> None:
-    await set_faults(http, sims.tms_url, hang_next=1, hang_s=5)
-    orders = f"{sims.tms_url}/api/v1/transport-orders"
+    await set_faults(http, sims.url("tms"), hang_next=1, hang_s=5)
+    orders = f"{sims.url('tms')}/api/v1/transport-orders"
     started = time.monotonic()
     with pytest.raises(httpx.ReadTimeout):
         await http.post(orders, json=ORDER, headers=TMS_AUTH, timeout=0.2)
@@ -132,15 +133,15 @@ async def test_hang_beats_a_short_client_timeout(
     created = await http.post(orders, json=ORDER, headers=TMS_AUTH)  # the retry: no hang
     assert created.status_code == 201
     await asyncio.sleep(0.2)  # the abandoned request is not processed later either
-    stored = (await http.get(f"{sims.tms_url}/_sim/transport-orders")).json()
+    stored = (await http.get(f"{sims.url('tms')}/_sim/transport-orders")).json()
     assert [o["id"] for o in stored] == ["TO-000001"]
-    assert (await injected(http, sims.tms_url))["hang"] == 1
+    assert (await injected(http, sims.url("tms")))["hang"] == 1
 
 
 async def test_short_hang_then_normal_answer(
     http: httpx.AsyncClient, sims: RunningSimulators
 ) -> None:
-    await set_faults(http, sims.tms_url, hang_next=1, hang_s=0.15)
+    await set_faults(http, sims.url("tms"), hang_next=1, hang_s=0.15)
     started = time.monotonic()
     response = await probe(http, sims, "tms")
     assert response.status_code == 404  # answered normally after the hang
@@ -149,7 +150,7 @@ async def test_short_hang_then_normal_answer(
 
 async def test_close_ends_a_hang_at_once(http: httpx.AsyncClient) -> None:
     async with running("http://127.0.0.1:9") as sims:
-        await set_faults(http, sims.tms_url, hang_next=1, hang_s=30)
+        await set_faults(http, sims.url("tms"), hang_next=1, hang_s=30)
         pending = asyncio.ensure_future(probe(http, sims, "tms"))
         await asyncio.sleep(0.1)
         started = time.monotonic()
@@ -161,28 +162,28 @@ async def test_close_ends_a_hang_at_once(http: httpx.AsyncClient) -> None:
 
 
 async def test_down_for_s_window(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    view = await set_faults(http, sims.finance_url, down_for_s=0.5)
+    view = await set_faults(http, sims.url("notify"), down_for_s=0.5)
     assert 0 < view["down_for_s"] <= 0.5
-    down = await probe(http, sims, "finance")
+    down = await probe(http, sims, "notify")
     assert (down.status_code, down.text) == (503, "service_unavailable")
-    assert (await http.get(f"{sims.finance_url}/_sim/messages")).status_code == 200
+    assert (await http.get(f"{sims.url('notify')}/_sim/messages")).status_code == 200
     await asyncio.sleep(0.55)
-    assert (await probe(http, sims, "finance")).status_code == 200
-    view = (await http.get(f"{sims.finance_url}/_sim/faults")).json()
+    assert (await probe(http, sims, "notify")).status_code == 200
+    view = (await http.get(f"{sims.url('notify')}/_sim/faults")).json()
     assert view["down_for_s"] == 0
     assert view["injected"]["down"] == 1
 
 
 async def test_paths_filter(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    await set_faults(http, sims.carrier_url, paths=["/v2/trackers"], fail_next=1)
+    await set_faults(http, sims.url("easypost"), paths=["/v2/trackers"], fail_next=1)
     assert (await probe(http, sims, "easypost")).status_code == 404  # /v2/shipments: untouched
-    tracker = f"{sims.carrier_url}/v2/trackers/trk_x"
+    tracker = f"{sims.url('easypost')}/v2/trackers/trk_x"
     assert (await http.get(tracker, auth=EASYPOST_AUTH)).status_code == 503
     assert (await http.get(tracker, auth=EASYPOST_AUTH)).status_code == 404
 
 
 async def error_pattern(http: httpx.AsyncClient, sims: RunningSimulators, seed: int) -> list[int]:
-    await set_faults(http, sims.tms_url, error_rate=0.5, error_status=500, seed=seed)
+    await set_faults(http, sims.url("tms"), error_rate=0.5, error_status=500, seed=seed)
     return [(await probe(http, sims, "tms")).status_code for _ in range(24)]
 
 
@@ -191,21 +192,21 @@ async def test_error_rate_is_deterministic_per_seed(
 ) -> None:
     first = await error_pattern(http, sims, seed=42)
     assert set(first) == {404, 500}
-    assert (await injected(http, sims.tms_url))["error"] == first.count(500)
+    assert (await injected(http, sims.url("tms")))["error"] == first.count(500)
     assert await error_pattern(http, sims, seed=42) == first
     assert await error_pattern(http, sims, seed=43) != first
 
 
 async def test_latency(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    await set_faults(http, sims.broker_url, latency_ms=150)
+    await set_faults(http, sims.url("broker"), latency_ms=150)
     started = time.monotonic()
     assert (await probe(http, sims, "broker")).status_code == 404
     assert time.monotonic() - started >= 0.15
-    assert (await injected(http, sims.broker_url))["latency"] == 1
+    assert (await injected(http, sims.url("broker")))["latency"] == 1
 
 
 async def test_odoo_transport_faults(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    await set_faults(http, sims.odoo_url, rate_limit_next=1, retry_after_s=3, fail_next=1)
+    await set_faults(http, sims.url("odoo"), rate_limit_next=1, retry_after_s=3, fail_next=1)
     limited = await probe(http, sims, "odoo")
     assert (limited.status_code, limited.headers["Retry-After"]) == (429, "3")
     assert limited.headers["content-type"].startswith("text/html")
@@ -219,8 +220,7 @@ async def test_startup_faults_from_the_environment(
 ) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(f"BORDERFLOW_{name.upper()}", value)
-    for partner in ("ODOO", "TMS", "CARRIER", "BROKER", "FINANCE", "DHL"):
-        monkeypatch.setenv(f"BORDERFLOW_SIM_{partner}_PORT", "0")
+    monkeypatch.setenv("BORDERFLOW_SIM_PORTS", json.dumps(dict.fromkeys(default_ports(), 0)))
     monkeypatch.setenv(
         "BORDERFLOW_SIM_FAULTS", '{"tms": {"fail_next": 1}, "dhl": {"reject_bookings": 2}}'
     )

@@ -20,24 +20,24 @@ MESSAGE = {
 
 
 async def test_dedupe_by_idempotency_key(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    url = f"{sims.finance_url}/hooks/finance"
+    url = f"{sims.url('notify')}/hooks/finance"
     for _ in range(3):
         response = await http.post(url, json=MESSAGE, headers={"Idempotency-Key": "inv-1"})
         assert response.status_code == 200
         assert response.text == "ok"
     await http.post(url, json=MESSAGE, headers={"Idempotency-Key": "inv-2"})
     await http.post(url, json=MESSAGE)
-    messages = (await http.get(f"{sims.finance_url}/_sim/messages")).json()
+    messages = (await http.get(f"{sims.url('notify')}/_sim/messages")).json()
     assert [m["idempotency_key"] for m in messages] == ["inv-1", "inv-2", None]
     assert messages[0]["message"] == MESSAGE
 
 
 async def test_invalid_payloads(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    url = f"{sims.finance_url}/hooks/finance"
+    url = f"{sims.url('notify')}/hooks/finance"
     no_text = await http.post(url, json={"blocks": []})
     assert (no_text.status_code, no_text.text) == (400, "no_text")
     garbage = await http.post(url, content=b"nope")
     assert (garbage.status_code, garbage.text) == (400, "invalid_payload")
     bad_blocks = await http.post(url, json={"text": "x", "blocks": "nope"})
     assert (bad_blocks.status_code, bad_blocks.text) == (400, "invalid_blocks")
-    assert (await http.get(f"{sims.finance_url}/_sim/messages")).json() == []
+    assert (await http.get(f"{sims.url('notify')}/_sim/messages")).json() == []

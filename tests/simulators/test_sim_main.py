@@ -1,12 +1,16 @@
 """``python -m simulators``: ready lines, serving, graceful SIGTERM, config errors."""
 
 import asyncio
+import json
 import os
 import signal
 import sys
 
 import httpx
 from sim_support import SECRETS
+
+from canonical.partners import simulated
+from simulators.settings import default_ports
 
 
 def child_env(**extra: str) -> dict[str, str]:
@@ -16,10 +20,7 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 async def test_serves_until_sigterm(http: httpx.AsyncClient) -> None:
-    ports = {
-        f"BORDERFLOW_SIM_{p}_PORT": "0"
-        for p in ("ODOO", "TMS", "CARRIER", "BROKER", "FINANCE", "DHL")
-    }
+    ports = {"BORDERFLOW_SIM_PORTS": json.dumps(dict.fromkeys(default_ports(), 0))}
     secrets = {f"BORDERFLOW_{k.upper()}": v for k, v in SECRETS.items()}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -38,7 +39,7 @@ async def test_serves_until_sigterm(http: httpx.AsyncClient) -> None:
                 assert line, "process ended before it was ready"
                 lines.append(line.decode().strip())
         urls = dict(line.split() for line in lines[:-1])
-        assert set(urls) == {"odoo", "tms", "carrier", "broker", "finance", "dhl"}
+        assert list(urls) == [p.name for p in simulated()]
         version = await http.get(f"{urls['odoo']}/web/version")
         assert version.json()["version"] == "17.0"
         unauthorised = await http.get(f"{urls['tms']}/api/v1/transport-orders/TO-1")

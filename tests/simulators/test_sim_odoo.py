@@ -12,11 +12,11 @@ from simulators.app import RunningSimulators
 
 @pytest.fixture
 def odoo(http: httpx.AsyncClient, sims: RunningSimulators) -> Odoo:
-    return Odoo(http, sims.odoo_url)
+    return Odoo(http, sims.url("odoo"))
 
 
 async def test_web_version(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    response = await http.get(f"{sims.odoo_url}/web/version")
+    response = await http.get(f"{sims.url('odoo')}/web/version")
     assert response.json() == {"version": "17.0", "version_info": [17, 0, 0, "final", 0, ""]}
 
 
@@ -43,10 +43,10 @@ async def test_execute_kw_access_denied(odoo: Odoo) -> None:
 
 async def test_invalid_envelope(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
     for payload in ({"jsonrpc": "1.0", "params": {}}, {"jsonrpc": "2.0", "params": []}, [1]):
-        response = await http.post(f"{sims.odoo_url}/jsonrpc", json=payload)
+        response = await http.post(f"{sims.url('odoo')}/jsonrpc", json=payload)
         assert response.status_code == 200
         assert response.json()["error"] == {"code": -32600, "message": "Invalid Request"}
-    response = await http.post(f"{sims.odoo_url}/jsonrpc", content=b"{not json")
+    response = await http.post(f"{sims.url('odoo')}/jsonrpc", content=b"{not json")
     assert response.json()["error"]["code"] == -32600
 
 
@@ -222,7 +222,7 @@ async def test_missing_records(odoo: Odoo) -> None:
 async def test_call_log(http: httpx.AsyncClient, sims: RunningSimulators, odoo: Odoo) -> None:
     await odoo.call("res.partner", "search", [["is_company", "=", True]], limit=2)
     await odoo.execute("sale.order", "create", ORDER, password="wrong")
-    response = await http.get(f"{sims.odoo_url}/_sim/calls")
+    response = await http.get(f"{sims.url('odoo')}/_sim/calls")
     calls = response.json()
     assert calls == [
         {

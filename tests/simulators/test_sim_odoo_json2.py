@@ -24,7 +24,7 @@ async def call(
     http: httpx.AsyncClient, sims: RunningSimulators, model: str, method: str, **kw: Any
 ) -> httpx.Response:
     headers = kw.pop("headers", KEY)
-    return await http.post(f"{sims.odoo_url}/json/2/{model}/{method}", json=kw, headers=headers)
+    return await http.post(f"{sims.url('odoo')}/json/2/{model}/{method}", json=kw, headers=headers)
 
 
 def error(response: httpx.Response, status: int, name: str) -> dict[str, Any]:
@@ -38,9 +38,9 @@ def error(response: httpx.Response, status: int, name: str) -> dict[str, Any]:
 
 
 async def test_version_19(http: httpx.AsyncClient, odoo19: RunningSimulators) -> None:
-    version = (await http.get(f"{odoo19.odoo_url}/web/version")).json()
+    version = (await http.get(f"{odoo19.url('odoo')}/web/version")).json()
     assert version == {"version": "19.0", "version_info": [19, 0, 0, "final", 0, ""]}
-    odoo = Odoo(http, odoo19.odoo_url)
+    odoo = Odoo(http, odoo19.url("odoo"))
     assert (await odoo.rpc("common", "version"))["result"]["server_version"] == "19.0"
     assert await odoo.call("res.partner", "search_count", [["id", "=", 7]]) == 1  # JSON-RPC too
 
@@ -67,7 +67,7 @@ async def test_success_with_named_arguments(
     assert wrote.json() is True
     read = await call(http, odoo19, "sale.order", "read", ids=[order_id], fields=["state"])
     assert read.json() == [{"id": order_id, "state": "sale"}]
-    calls = (await http.get(f"{odoo19.odoo_url}/_sim/calls")).json()
+    calls = (await http.get(f"{odoo19.url('odoo')}/_sim/calls")).json()
     assert calls[-1] == {
         "model": "sale.order",
         "method": "read",
@@ -113,23 +113,23 @@ async def test_error_statuses(http: httpx.AsyncClient, odoo19: RunningSimulators
     error(await call(http, odoo19, "sale.order", "search", domain=[], bogus=1), 422,
           "builtins.TypeError")  # fmt: skip
     not_object = await http.post(
-        f"{odoo19.odoo_url}/json/2/res.partner/search", content=b"[1]", headers=KEY
+        f"{odoo19.url('odoo')}/json/2/res.partner/search", content=b"[1]", headers=KEY
     )
     error(not_object, 422, "werkzeug.exceptions.UnprocessableEntity")
-    await set_faults(http, odoo19.odoo_url, partner_error_rate=1.0)
+    await set_faults(http, odoo19.url("odoo"), partner_error_rate=1.0)
     error(await call(http, odoo19, "res.partner", "search", domain=[]), 409,
           "odoo.exceptions.ConcurrencyError")  # fmt: skip
     await set_faults(
-        http, odoo19.odoo_url, partner_error_rate=1.0, partner_error_name="builtins.KeyError"
+        http, odoo19.url("odoo"), partner_error_rate=1.0, partner_error_name="builtins.KeyError"
     )
     error(await call(http, odoo19, "res.partner", "search", domain=[]), 500, "builtins.KeyError")
-    calls = (await http.get(f"{odoo19.odoo_url}/_sim/calls")).json()
+    calls = (await http.get(f"{odoo19.url('odoo')}/_sim/calls")).json()
     assert PASSWORD not in str(calls)
     assert calls[0]["method"] == "search"  # refused calls are recorded too
 
 
 async def test_json2_transport_faults(http: httpx.AsyncClient, odoo19: RunningSimulators) -> None:
-    await set_faults(http, odoo19.odoo_url, fail_next=1)
+    await set_faults(http, odoo19.url("odoo"), fail_next=1)
     failed = await call(http, odoo19, "res.partner", "search", domain=[])
     assert failed.status_code == 503
     assert failed.json()["name"] == "werkzeug.exceptions.ServiceUnavailable"
@@ -143,23 +143,26 @@ async def test_json2_needs_odoo_19(http: httpx.AsyncClient, sims: RunningSimulat
 
 
 async def test_jsonrpc_partner_errors(http: httpx.AsyncClient, sims: RunningSimulators) -> None:
-    odoo = Odoo(http, sims.odoo_url)
-    await set_faults(http, sims.odoo_url, partner_error_rate=1.0)
+    odoo = Odoo(http, sims.url("odoo"))
+    await set_faults(http, sims.url("odoo"), partner_error_rate=1.0)
     uid = await odoo.rpc("common", "authenticate", "borderflow", "admin", PASSWORD, {})
     assert uid["result"] == 2  # authentication is not a model call: never failed
     data = await odoo.error("res.partner", "search", [])
     assert data["name"] == "odoo.exceptions.ConcurrencyError"
     await set_faults(
         http,
-        sims.odoo_url,
+        sims.url("odoo"),
         partner_error_rate=1.0,
         partner_error_name="odoo.exceptions.UserError",
         paths=["/json/2/"],
     )
     assert await odoo.call("res.partner", "search_count", []) > 0  # /jsonrpc not in paths
     await set_faults(
-        http, sims.odoo_url, partner_error_rate=1.0, partner_error_name="odoo.exceptions.UserError"
+        http,
+        sims.url("odoo"),
+        partner_error_rate=1.0,
+        partner_error_name="odoo.exceptions.UserError",
     )
     assert (await odoo.error("res.partner", "search", []))["name"] == "odoo.exceptions.UserError"
-    counters = (await http.get(f"{sims.odoo_url}/_sim/faults")).json()["injected"]
+    counters = (await http.get(f"{sims.url('odoo')}/_sim/faults")).json()["injected"]
     assert counters["partner_error"] == 1

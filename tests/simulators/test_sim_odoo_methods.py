@@ -13,7 +13,7 @@ YEAR = datetime.now(UTC).year
 
 @pytest.fixture
 def odoo(http: httpx.AsyncClient, sims: RunningSimulators) -> Odoo:
-    return Odoo(http, sims.odoo_url)
+    return Odoo(http, sims.url("odoo"))
 
 
 async def posted_invoice(odoo: Odoo) -> int:

@@ -9,7 +9,7 @@ from simulators.app import RunningSimulators
 
 @pytest.fixture
 def odoo(http: httpx.AsyncClient, sims: RunningSimulators) -> Odoo:
-    return Odoo(http, sims.odoo_url)
+    return Odoo(http, sims.url("odoo"))
 
 
 async def test_x2many_update_and_delete_commands(odoo: Odoo) -> None:

@@ -19,7 +19,7 @@ async def test_state_survives_restart(tmp_path: Path, http: httpx.AsyncClient) -
     first = await start_simulators(settings)
     try:
         assert state_file.exists()  # seeded and written at start
-        odoo = Odoo(http, first.odoo_url)
+        odoo = Odoo(http, first.url("odoo"))
         order_id = await odoo.call("sale.order", "create", ORDER)
         await odoo.call("sale.order", "action_confirm", [order_id])
         move_id = await odoo.call(
@@ -36,7 +36,7 @@ async def test_state_survives_restart(tmp_path: Path, http: httpx.AsyncClient) -
 
     second = await start_simulators(settings)
     try:
-        odoo = Odoo(http, second.odoo_url)
+        odoo = Odoo(http, second.url("odoo"))
         [order] = await odoo.call(
             "sale.order", "read", [order_id], ["name", "state", "picking_ids"]
         )
@@ -66,7 +66,7 @@ async def test_failed_write_is_not_persisted(tmp_path: Path, http: httpx.AsyncCl
     state_file = tmp_path / "state.json"
     running = await start_simulators(make_settings("http://127.0.0.1:9", state_file=state_file))
     try:
-        odoo = Odoo(http, running.odoo_url)
+        odoo = Odoo(http, running.url("odoo"))
         before = state_file.read_bytes()
         await odoo.error("sale.order", "create", {**ORDER, "partner_id": 4242})
         assert state_file.read_bytes() == before

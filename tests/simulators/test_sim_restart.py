@@ -48,12 +48,12 @@ def assert_private_and_tidy(directory: Path, names: set[str]) -> None:
 async def test_tms_orders_and_idempotency_keys(tmp_path: Path, http: httpx.AsyncClient) -> None:
     headers = {**TMS_AUTH, "Idempotency-Key": "to-S00001"}
     async with running("http://127.0.0.1:9", sim_state_dir=tmp_path) as sims:
-        url = f"{sims.tms_url}/api/v1/transport-orders"
+        url = f"{sims.url('tms')}/api/v1/transport-orders"
         first = await http.post(url, json=ORDER, headers=headers)
         assert first.status_code == 201
     assert_private_and_tidy(tmp_path, {"tms.json"})
     async with running("http://127.0.0.1:9", sim_state_dir=tmp_path) as sims:
-        url = f"{sims.tms_url}/api/v1/transport-orders"
+        url = f"{sims.url('tms')}/api/v1/transport-orders"
         replay = await http.post(url, json=ORDER, headers=headers)
         assert (replay.status_code, replay.content) == (201, first.content)
         assert replay.headers["Idempotent-Replayed"] == "true"
@@ -70,13 +70,13 @@ async def test_easypost_story_resumes(
     options: dict[str, Any] = {"sim_state_dir": tmp_path, "sim_time_scale": SCALE}
     headers = {"Idempotency-Key": "buy-S00001"}
     async with running(receiver.url, **options) as sims:
-        url = f"{sims.carrier_url}/v2/shipments"
+        url = f"{sims.url('easypost')}/v2/shipments"
         bought = await http.post(url, json=BUY, auth=EASYPOST_AUTH, headers=headers)
         await wait_until(lambda: len(receiver.accepted(path)) >= 2)
     before = len(unique_events(receiver, path, "id"))
     assert before < len(STORY)
     async with running(receiver.url, **options) as sims:
-        url = f"{sims.carrier_url}/v2/shipments"
+        url = f"{sims.url('easypost')}/v2/shipments"
         replay = await http.post(url, json=BUY, auth=EASYPOST_AUTH, headers=headers)
         assert replay.content == bought.content
         await wait_until(lambda: len(unique_events(receiver, path, "id")) == len(STORY))
@@ -84,7 +84,7 @@ async def test_easypost_story_resumes(
         steps = [(e["result"]["status"], e["result"]["status_detail"]) for e in events]
         assert steps == STORY
         assert len(events[-1]["result"]["tracking_details"]) == len(STORY)
-        shipments = (await http.get(f"{sims.carrier_url}/_sim/shipments")).json()
+        shipments = (await http.get(f"{sims.url('easypost')}/_sim/shipments")).json()
         assert [s["id"] for s in shipments] == [bought.json()["id"]]
         await asyncio.sleep(SCALE * 2)
         assert len(unique_events(receiver, path, "id")) == len(STORY)  # nothing after delivery
@@ -103,17 +103,17 @@ async def test_dhl_story_resumes(tmp_path: Path, http: httpx.AsyncClient) -> Non
         return len(await events(base, number)) >= count
 
     async with running("http://127.0.0.1:9", **options) as sims:
-        booking = await http.post(f"{sims.dhl_url}/shipments", json=BOOKING, headers=DHL_AUTH)
+        booking = await http.post(f"{sims.url('dhl')}/shipments", json=BOOKING, headers=DHL_AUTH)
         number = booking.json()["shipmentTrackingNumber"]
-        await poll_until(lambda: at_least(sims.dhl_url, 2))
+        await poll_until(lambda: at_least(sims.url("dhl"), 2))
     async with running("http://127.0.0.1:9", **options) as sims:
-        search = f"{sims.dhl_url}/shipments?customerReference=S00001"
+        search = f"{sims.url('dhl')}/shipments?customerReference=S00001"
         assert (await http.get(search, headers=DHL_AUTH)).json() == {"shipments": [booking.json()]}
-        assert len(await events(sims.dhl_url, number)) < 6
-        await poll_until(lambda: at_least(sims.dhl_url, 6))
-        codes = [e["statusCode"] for e in reversed(await events(sims.dhl_url, number))]
+        assert len(await events(sims.url("dhl"), number)) < 6
+        await poll_until(lambda: at_least(sims.url("dhl"), 6))
+        codes = [e["statusCode"] for e in reversed(await events(sims.url("dhl"), number))]
         assert codes == ["pre-transit", "transit", "transit", "transit", "transit", "delivered"]
-        second = await http.post(f"{sims.dhl_url}/shipments", json=BOOKING, headers=DHL_AUTH)
+        second = await http.post(f"{sims.url('dhl')}/shipments", json=BOOKING, headers=DHL_AUTH)
         assert int(second.json()["shipmentTrackingNumber"]) == int(number) + 1
 
 
@@ -123,13 +123,13 @@ async def test_broker_stories_resume_and_held_stays_held(
     path = "/v1/webhooks/broker"
     options: dict[str, Any] = {"sim_state_dir": tmp_path, "sim_time_scale": SCALE}
     async with running(receiver.url, **options) as sims:
-        await set_faults(http, sims.broker_url, customs={"hold_next": 1})
-        url = f"{sims.broker_url}/api/v1/declarations"
+        await set_faults(http, sims.url("broker"), customs={"hold_next": 1})
+        url = f"{sims.url('broker')}/api/v1/declarations"
         held = (await http.post(url, json=DECLARATION, headers=BROKER_AUTH)).json()["id"]
         normal = (await http.post(url, json=DECLARATION, headers=BROKER_AUTH)).json()["id"]
         await wait_until(lambda: len(unique_events(receiver, path, "event_id")) >= 2)
     async with running(receiver.url, **options) as sims:
-        url = f"{sims.broker_url}/api/v1/declarations"
+        url = f"{sims.url('broker')}/api/v1/declarations"
         await wait_until(lambda: len(unique_events(receiver, path, "event_id")) == 4)
         events = [
             (e["declaration"]["id"], e["declaration"]["status"])
@@ -141,8 +141,8 @@ async def test_broker_stories_resume_and_held_stays_held(
         assert (await http.get(f"{url}/{held}", headers=BROKER_AUTH)).json()["status"] == "HELD"
     async with running(receiver.url, **options) as sims:  # a held one waits across restarts
         await asyncio.sleep(SCALE * 2)
-        url = f"{sims.broker_url}/api/v1/declarations"
+        url = f"{sims.url('broker')}/api/v1/declarations"
         assert (await http.get(f"{url}/{held}", headers=BROKER_AUTH)).json()["status"] == "HELD"
-        released = await http.post(f"{sims.broker_url}/_sim/declarations/{held}/release")
+        released = await http.post(f"{sims.url('broker')}/_sim/declarations/{held}/release")
         assert released.json()["status"] == "RELEASED"
         await wait_until(lambda: len(unique_events(receiver, path, "event_id")) == 5)

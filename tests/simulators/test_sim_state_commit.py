@@ -37,26 +37,28 @@ async def test_answered_writes_survive_a_crash(tmp_path: Path, http: httpx.Async
     async with running(
         "http://127.0.0.1:9", state_file=live / "odoo.json", sim_state_dir=live, **options
     ) as sims:
-        tms = f"{sims.tms_url}/api/v1/transport-orders"
+        tms = f"{sims.url('tms')}/api/v1/transport-orders"
         assert (await http.post(tms, json=ORDER_BODY, headers=TMS_AUTH)).status_code == 201
         second = await http.post(tms, json=ORDER_BODY, headers={**TMS_AUTH, **key})  # in window
-        bought = await http.post(f"{sims.carrier_url}/v2/shipments", json=BUY, auth=EASYPOST_AUTH)
-        odoo = Odoo(http, sims.odoo_url)
+        bought = await http.post(
+            f"{sims.url('easypost')}/v2/shipments", json=BUY, auth=EASYPOST_AUTH
+        )
+        odoo = Odoo(http, sims.url("odoo"))
         first_order = await odoo.call("sale.order", "create", ORDER)
         order_id = await odoo.call("sale.order", "create", ORDER)  # within the interval
         shutil.copytree(live, crashed)  # the files as a crash right now would leave them
     async with running(
         "http://127.0.0.1:9", state_file=crashed / "odoo.json", sim_state_dir=crashed, **options
     ) as sims:
-        tms = f"{sims.tms_url}/api/v1/transport-orders"
+        tms = f"{sims.url('tms')}/api/v1/transport-orders"
         replay = await http.post(tms, json=ORDER_BODY, headers={**TMS_AUTH, **key})
         assert replay.headers["Idempotent-Replayed"] == "true"
         assert replay.content == second.content
         got = await http.get(
-            f"{sims.carrier_url}/v2/shipments/{bought.json()['id']}", auth=EASYPOST_AUTH
+            f"{sims.url('easypost')}/v2/shipments/{bought.json()['id']}", auth=EASYPOST_AUTH
         )
         assert got.json()["tracking_code"] == bought.json()["tracking_code"]
-        rows = await Odoo(http, sims.odoo_url).call(
+        rows = await Odoo(http, sims.url("odoo")).call(
             "sale.order", "read", [first_order, order_id], ["name"]
         )
         assert [r["name"] for r in rows] == ["S00001", "S00002"]

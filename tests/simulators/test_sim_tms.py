@@ -21,7 +21,7 @@ ORDER: dict[str, Any] = {
 
 @pytest.fixture
 def orders_url(sims: RunningSimulators) -> str:
-    return f"{sims.tms_url}/api/v1/transport-orders"
+    return f"{sims.url('tms')}/api/v1/transport-orders"
 
 
 async def test_auth_required(http: httpx.AsyncClient, orders_url: str) -> None:
@@ -83,10 +83,10 @@ async def test_idempotency(
     assert "Idempotency-Key" in body["detail"]
     other = await http.post(orders_url, json=ORDER, headers={**AUTH, "Idempotency-Key": "k2"})
     assert other.json()["id"] == "TO-000002"
-    stored = (await http.get(f"{sims.tms_url}/_sim/transport-orders")).json()
+    stored = (await http.get(f"{sims.url('tms')}/_sim/transport-orders")).json()
     assert [o["id"] for o in stored] == ["TO-000001", "TO-000002"]
     assert stored[0]["shipper"] == SHIPPER
-    log = (await http.get(f"{sims.tms_url}/_sim/requests")).json()
+    log = (await http.get(f"{sims.url('tms')}/_sim/requests")).json()
     assert [(e["status"], e["replayed"]) for e in log] == [
         (201, False),
         (201, True),
@@ -115,5 +115,5 @@ async def test_concurrent_requests_with_one_key(
     )
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
-    stored = (await http.get(f"{sims.tms_url}/_sim/transport-orders")).json()
+    stored = (await http.get(f"{sims.url('tms')}/_sim/transport-orders")).json()
     assert len(stored) == 1

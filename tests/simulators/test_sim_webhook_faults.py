@@ -112,12 +112,12 @@ async def test_reorder(endpoint: tuple[Recorder, str]) -> None:
 async def test_dropped_tracking_webhooks_leave_polling(
     http: httpx.AsyncClient, sims: RunningSimulators, receiver: Receiver
 ) -> None:
-    await set_faults(http, sims.carrier_url, webhooks={"drop_rate": 1.0})
-    shipment = (await http.post(f"{sims.carrier_url}/v2/shipments", json=BUY, auth=AUTH)).json()
-    tracker_url = f"{sims.carrier_url}/v2/trackers/{shipment['tracker']['id']}"
+    await set_faults(http, sims.url("easypost"), webhooks={"drop_rate": 1.0})
+    shipment = (await http.post(f"{sims.url('easypost')}/v2/shipments", json=BUY, auth=AUTH)).json()
+    tracker_url = f"{sims.url('easypost')}/v2/trackers/{shipment['tracker']['id']}"
 
     async def attempts() -> list[dict[str, object]]:
-        return list((await http.get(f"{sims.carrier_url}/_sim/webhooks")).json())
+        return list((await http.get(f"{sims.url('easypost')}/_sim/webhooks")).json())
 
     async def all_dropped() -> bool:
         return len(await attempts()) == 6
@@ -131,8 +131,8 @@ async def test_dropped_tracking_webhooks_leave_polling(
 async def test_reordered_broker_webhooks(
     http: httpx.AsyncClient, sims: RunningSimulators, receiver: Receiver
 ) -> None:
-    await set_faults(http, sims.broker_url, webhooks={"reorder": True})
-    url = f"{sims.broker_url}/api/v1/declarations"
+    await set_faults(http, sims.url("broker"), webhooks={"reorder": True})
+    url = f"{sims.url('broker')}/api/v1/declarations"
     await http.post(url, json=DECLARATION, headers=BROKER_AUTH)
     await wait_until(lambda: len(receiver.accepted("/v1/webhooks/broker")) == 2)
     seen = [d.json()["declaration"]["status"] for d in receiver.accepted("/v1/webhooks/broker")]

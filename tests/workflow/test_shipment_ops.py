@@ -51,6 +51,46 @@ async def test_a_refusing_carrier_falls_back_to_the_next_of_the_lane(
     await handle.terminate()
 
 
+async def test_a_carrier_not_configured_is_never_called_and_the_lane_books(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities(carriers=("dhl",))  # no worker polls easypost's queue
+    async with stand_ins.running(env.client):
+        handle = await start(env.client, "S10006", carrier="ups")
+        status = await until(handle, lambda s: s.stage is Stage.CUSTOMS)
+        assert status.carrier == "dhl"
+        assert [b.shipment.carrier for b in stand_ins.inputs["book_carrier"]] == ["dhl"]
+        assert stand_ins.queues["book_carrier"] == "borderflow-carrier-dhl"
+        titles = [e.title for e in status.log if e.kind is TimelineKind.BOOKING]
+        assert titles == [
+            "ups is not configured here: the lane's carriers are asked",
+            "booked with dhl",
+        ]
+        cause = await refused(handle.execute_update(
+            ShipmentWorkflow.rebook, RebookInput(carrier="easypost", reason="cheaper"),
+        ))  # fmt: skip
+        assert cause.type == "InvalidUpdate" and "easypost is not configured here" in cause.message
+    await handle.terminate()
+
+
+async def test_no_configured_carrier_is_an_exception_that_says_so(
+    env: WorkflowEnvironment,
+) -> None:
+    stand_ins = StandInActivities(carriers=())
+    async with stand_ins.running(env.client):
+        handle = await start(env.client, "S10007")
+        status = await until(
+            handle,
+            lambda s: s.stage is Stage.EXCEPTION and "shipment.exception" in stand_ins.notified(),
+        )
+        assert status.exception == (
+            "every carrier of the lane refused: easypost: not configured here; "
+            "dhl: not configured here"
+        )
+        assert stand_ins.calls["book_carrier"] == 0
+    await handle.terminate()
+
+
 async def test_when_every_carrier_refuses_ops_resolve_the_exception(
     env: WorkflowEnvironment,
 ) -> None:

@@ -67,9 +67,9 @@ async def test_happy_path_waits_for_release_then_proof_and_dedupes_milestones(
     stand_ins.queues.pop("notify"), stand_ins.queues.pop("open_escalation")
     assert stand_ins.queues == {
         "accept_order": "borderflow-odoo", "load_shipment_policy": TASK_QUEUE,
-        "create_transport_order": "borderflow-tms", "book_carrier": "borderflow-carrier",
+        "create_transport_order": "borderflow-tms", "book_carrier": "borderflow-carrier-easypost",
         "write_tracking_ref": "borderflow-odoo",
-        "file_customs": "borderflow-broker", "final_charges": "borderflow-carrier",
+        "file_customs": "borderflow-broker", "final_charges": "borderflow-carrier-easypost",
         "release_invoice": "borderflow-odoo", "notify_finance": "borderflow-notify",
     }  # fmt: skip
     # The carrier's final freight charge is invoiced, not flagged provisional.

@@ -16,6 +16,7 @@ Workflow code does not import this module (loading entry points reads the file s
 routes a carrier's calls with :func:`~canonical.partner_descriptor.carrier_task_queue`.
 """
 
+from collections.abc import Mapping
 from functools import cache
 from importlib.metadata import entry_points
 
@@ -140,6 +141,25 @@ def simulated() -> tuple[Partner, ...]:
     return tuple(p for p in partners() if p.simulator is not None)
 
 
+def simulator_ports(chosen: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Every simulated partner's port, by name in registry order: ``chosen``'s where it names
+    one (``BORDERFLOW_SIM_PORTS``), else the registry's default. ``ValueError`` when
+    ``chosen`` names a partner that has no simulator."""
+    defaults = {p.name: p.simulator.port for p in simulated() if p.simulator is not None}
+    unknown = sorted(set(chosen or {}) - set(defaults))
+    if unknown:
+        raise ValueError(f"no simulator for {unknown}; known: {list(defaults)}")
+    return {name: (chosen or {}).get(name, port) for name, port in defaults.items()}
+
+
+def simulator_port(ports: Mapping[str, int], name: str) -> int:
+    """``ports[name]``; ``KeyError`` naming the simulated partners when it has none."""
+    try:
+        return ports[name]
+    except KeyError:
+        raise KeyError(f"no simulator for partner {name!r}; known: {list(ports)}") from None
+
+
 __all__ = [
     "BUILT_IN",
     "ENTRY_POINT_GROUP",
@@ -149,4 +169,6 @@ __all__ = [
     "partners",
     "pushing",
     "simulated",
+    "simulator_port",
+    "simulator_ports",
 ]

@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from canonical.partners import simulated
+from canonical.partners import simulator_port, simulator_ports
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 
@@ -27,7 +27,7 @@ DEFAULT_DATA_DIR = Path(".data")
 
 def default_sim_ports() -> dict[str, int]:
     """Every simulated partner's default port (the registry's), by partner name."""
-    return {p.name: p.simulator.port for p in simulated() if p.simulator is not None}
+    return simulator_ports()
 
 
 class CliSettings(BaseSettings):
@@ -87,20 +87,11 @@ class UpSettings(BaseSettings):
     @field_validator("sim_ports")
     @classmethod
     def _known_partners(cls, ports: dict[str, int]) -> dict[str, int]:
-        defaults = default_sim_ports()
-        unknown = sorted(set(ports) - set(defaults))
-        if unknown:
-            raise ValueError(f"sim_ports: no simulator for {unknown}; known: {sorted(defaults)}")
-        return {name: ports.get(name, port) for name, port in defaults.items()}
+        return simulator_ports(ports)
 
     def sim_port(self, name: str) -> int:
         """The port of partner ``name``'s simulator; ``KeyError`` naming the known ones."""
-        try:
-            return self.sim_ports[name]
-        except KeyError:
-            raise KeyError(
-                f"no simulator for partner {name!r}; known: {sorted(self.sim_ports)}"
-            ) from None
+        return simulator_port(self.sim_ports, name)
 
 
 def local_env_file(data_dir: Path | None = None) -> Path:

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from canonical.partners import simulated
+from canonical.partners import simulator_port, simulator_ports
 from simulators.faults import PARTNERS, Faults
 
 _ODOO_VERSION = re.compile(r"^\d{1,3}\.\d{1,2}$")
@@ -30,7 +30,7 @@ Port = Annotated[int, Field(ge=0, le=65535)]
 
 def default_ports() -> dict[str, int]:
     """Every simulated partner's default port, from the registry, in registry order."""
-    return {p.name: p.simulator.port for p in simulated() if p.simulator is not None}
+    return simulator_ports()
 
 
 class SimulatorSettings(BaseSettings):
@@ -91,13 +91,7 @@ class SimulatorSettings(BaseSettings):
     @field_validator("sim_ports")
     @classmethod
     def _ports(cls, value: dict[str, int]) -> dict[str, int]:
-        defaults = default_ports()
-        unknown = sorted(set(value) - set(defaults))
-        if unknown:
-            raise ValueError(
-                f"unknown simulated partners {unknown}; expected some of {list(defaults)}"
-            )
-        return {name: value.get(name, port) for name, port in defaults.items()}
+        return simulator_ports(value)
 
     @field_validator("sim_faults")
     @classmethod
@@ -115,12 +109,7 @@ class SimulatorSettings(BaseSettings):
 
     def port(self, name: str) -> int:
         """The port partner ``name``'s simulator listens on; ``KeyError`` naming the known."""
-        try:
-            return self.sim_ports[name]
-        except KeyError:
-            raise KeyError(
-                f"no simulator for partner {name!r}; known: {list(self.sim_ports)}"
-            ) from None
+        return simulator_port(self.sim_ports, name)
 
     def webhook_url(self, name: str) -> str:
         """Where partner ``name``'s simulator posts its webhooks (the API's route for it)."""

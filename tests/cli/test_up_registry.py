@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-import cli.settings
-import cli.up
+import canonical.partners
 from api.webhook_partners import WEBHOOK_PARTNERS
 from bench.platform import PORT_NAMES, port_env, sim_port_name
 from canonical.partner_descriptor import Partner, PartnerKind, Queue, Simulator
@@ -54,9 +53,8 @@ def test_every_simulated_partner_gets_its_port_and_the_worker_its_url(tmp_path: 
 def test_a_plugin_simulated_partner_is_wired_like_a_built_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with_toy = (*simulated(), TOY)
-    monkeypatch.setattr(cli.settings, "simulated", lambda: with_toy)
-    monkeypatch.setattr(cli.up, "simulated", lambda: with_toy)
+    with_toy = (*partners(), TOY)
+    monkeypatch.setattr(canonical.partners, "partners", lambda: with_toy)
     env = platform_env(UpSettings(), tmp_path)
     assert ports_of(env)["toy"] == 18999
     assert env["BORDERFLOW_TOY_URL"] == "http://127.0.0.1:18999"

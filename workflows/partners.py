@@ -23,6 +23,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from canonical.partner_descriptor import carrier_task_queue
+from canonical.partners import BUILT_IN
 from workers.regions import regional_task_queue
 
 REFUSED = [
@@ -103,8 +104,16 @@ def _retry(initial_s: float, maximum_s: float, refused: list[str]) -> RetryPolic
     )
 
 
-ODOO = PartnerCalls("odoo", "borderflow-odoo", timedelta(seconds=60), _retry(2, 120, ODOO_REFUSED))
-TMS = PartnerCalls("tms", "borderflow-tms", timedelta(seconds=30), _retry(1, 60, REFUSED))
+def _built_in(name: str, start_to_close_s: float, retry: RetryPolicy) -> PartnerCalls:
+    """Calls to a built-in partner on its registry queue (the registry's module is pure data;
+    only :func:`canonical.partners.partners`, never called here, reads the plugins)."""
+    queue = next(p.queue for p in BUILT_IN if p.name == name)
+    assert queue is not None, f"{name} has no queue"
+    return PartnerCalls(name, queue.name, timedelta(seconds=start_to_close_s), retry)
+
+
+ODOO = _built_in("odoo", 60, _retry(2, 120, ODOO_REFUSED))
+TMS = _built_in("tms", 30, _retry(1, 60, REFUSED))
 CARRIER_ACTIVITIES = "carrier"
 """The group of activities every carrier's queue serves (``by_partner()`` key)."""
 _CARRIER_RETRY = _retry(1, 60, REFUSED)
@@ -115,8 +124,8 @@ def for_carrier(carrier: str) -> PartnerCalls:
     return PartnerCalls(carrier, carrier_task_queue(carrier), timedelta(seconds=60), _CARRIER_RETRY)
 
 
-BROKER = PartnerCalls("broker", "borderflow-broker", timedelta(seconds=60), _retry(5, 300, REFUSED))
-NOTIFY = PartnerCalls("notify", "borderflow-notify", timedelta(seconds=30), _retry(1, 30, REFUSED))
+BROKER = _built_in("broker", 60, _retry(5, 300, REFUSED))
+NOTIFY = _built_in("notify", 30, _retry(1, 30, REFUSED))
 LOCAL = PartnerCalls("store", None, timedelta(seconds=30), _retry(1, 30, REFUSED))
 """Our own store, on the workflow's task queue."""
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
+from workers.lifetime import exit_process
+from workers.sandbox import workflow_runner
 from workflows.shipment import ShipmentWorkflow
 
 async def main() -> None:
@@ -34,10 +36,15 @@ async def main() -> None:
     workflow_id = path.stem.split("__")[0]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
     workflows = [ShipmentWorkflow]
-    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
+    # The worker's own sandbox (our packages passed through): with the default one every
+    # package is imported again inside the first workflow task, which under load can outlast
+    # the SDK's 2 s deadlock detector and fail a replay that is deterministic.
+    replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter,
+                        workflow_runner=workflow_runner())
     await replayer.replay_workflow(history)
 
 asyncio.run(main())
+exit_process(0)  # the SDK's runtime can abort CPython's teardown (sdk-python#300)
 """
 
 

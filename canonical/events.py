@@ -39,6 +39,22 @@ class EventClassifier(StrEnum):
     PLANNED = "PLANNED"
 
 
+class TimeBasis(StrEnum):
+    """How an event's ``occurred_at`` was derived from what the partner gave."""
+
+    OFFSET = "OFFSET"
+    """The partner gave the time with its UTC offset (or documents UTC)."""
+    ZONE = "ZONE"
+    """A local time placed in the zone of the event's place, where that zone is certain (the
+    country has one zone, or the region / UN/LOCODE maps to one)."""
+    LOCAL = "LOCAL"
+    """A local time whose zone is not certain: the wall time is kept, stored as if UTC."""
+    DATE = "DATE"
+    """A date only: midnight of that date, stored as if UTC; its precision is the day."""
+    RECEIVED = "RECEIVED"
+    """The partner gave no time: ``occurred_at`` is when we received the event."""
+
+
 class EventSource(CanonicalModel):
     """Where an event came from, with the partner's own codes kept verbatim."""
 
@@ -67,7 +83,9 @@ class ShipmentEvent(CanonicalModel):
     milestone: Milestone
     classifier: EventClassifier = EventClassifier.ACTUAL
     occurred_at: AwareDatetime
-    """When it happened, with the partner's original UTC offset."""
+    """When it happened, with the partner's original UTC offset (see ``time_basis``)."""
+    time_basis: TimeBasis = TimeBasis.OFFSET
+    """How ``occurred_at`` was derived: only OFFSET and ZONE times are true instants."""
     recorded_at: AwareDatetime
     """When we received it."""
     location: EventLocation | None = None

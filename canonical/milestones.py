@@ -38,5 +38,7 @@ class Milestone(StrEnum):
 class ProofOfDelivery(CanonicalModel):
     """Evidence that the consignee received the goods."""
 
-    signed_by: str = Field(min_length=1, max_length=200)
+    signed_by: str | None = Field(default=None, min_length=1, max_length=200)
+    """Who signed; ``None``: delivered without a signature (the carrier said so, e.g.
+    "Signature not required", or it sent only a proof document)."""
     document_uri: str | None = Field(default=None, max_length=2048)

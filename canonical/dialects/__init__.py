@@ -12,7 +12,8 @@ Guarantees of :func:`normalize`, for every partner:
   events already seen the same ids;
 - an unknown partner code is never dropped: it becomes ``Milestone.UNKNOWN`` with the raw codes
   kept in ``source``;
-- ``occurred_at`` keeps the partner's UTC offset, ``recorded_at`` is ``received_at``;
+- ``occurred_at`` keeps the partner's UTC offset (``time_basis`` says how it was derived when the
+  partner gave none, ``canonical/dialects/times.py``), ``recorded_at`` is ``received_at``;
 - :class:`UnknownPartner` for a partner name neither in :data:`PARTNERS` nor a plugin's,
   :class:`MalformedPayload` (one line, naming the field) for a body not in the partner's shape,
   and (field ``None``: not JSON we parse) for a body nested deeper than

@@ -1,176 +1,113 @@
-"""DCSA Track & Trace events (v2.2 flat, v3 ``metadata``/``payload``) → canonical events.
+"""DCSA Track & Trace events (2.2, 3.0.0-Beta, 3.0) → canonical events.
 
-- The payload is one event or a list of events. Payload dedupe key: the event's ``eventID``
-  for a single event, a hash of the body for a list.
-- Each event's dedupe key is its ``eventID``. Events come out oldest first by
-  ``eventCreatedDateTime`` (an estimate may be about the future: its creation orders it).
-- ``eventClassifierCode`` ACT/EST/PLN → ACTUAL/ESTIMATED/PLANNED; only ACTUAL events move a
-  shipment, the others update its ETA.
-- ``retractedEventID`` → ``retracts_event_id = event_id_for("dcsa", retractedEventID)``; a v3
-  retraction without payload is an UNKNOWN event at its ``eventCreatedDateTime``.
-- Milestones come from the type code (ARRI/DEPA, LOAD…CUSR, CONF…RELS) refined by the
-  equipment's ``emptyIndicatorCode`` or the shipment event's ``documentTypeCode``.
-- Location: the UN/LOCODE (and name) of the transport call, else of ``eventLocation``.
-- References: ``booking_reference`` (carrierBookingReference / BKG) and ``transport_document``
-  (transportDocumentReference / TRD), from the fields or the document references.
-- Timestamps must carry a UTC offset.
+The version is read from the payload's shape, per event where a list may mix them:
+
+- an object with ``events`` → TNT 3.0 (``PostEventsRequest`` / ``GetEventsResponse``), each
+  item a 3.0 event (:mod:`canonical.dialects.dcsa_v3`); an object (or a list of objects) with
+  ``eventClassification`` → 3.0 events without the envelope;
+- an object with ``metadata`` → TNT 3.0.0-Beta, else a flat TNT 2.2 event; a list of them is a
+  list of events (:mod:`canonical.dialects.dcsa_v2`).
+
+Every refusal is a :class:`MalformedPayload` naming the version it tried (``TNT 2.2``,
+``TNT 3.0.0-Beta``, ``TNT 3.0``) and the field: a 3.0 payload is never read as a 2.2 event.
+
+- Payload dedupe key: the event's key for a single event, a hash of the body for a list or a
+  3.0 envelope.
+- Only ACTUAL events move a shipment, ESTIMATED/PLANNED ones update its ETA; an unknown code is
+  UNKNOWN with the raw codes kept. Milestones come from ``dcsa.toml`` (2.2 codes and 3.0 names).
+- References: ``booking_reference`` (BKG / BOOKING) and ``transport_document`` (TRD /
+  TRANSPORT_DOCUMENT), the first an event of the payload names.
+- Current state (:func:`current_event`): the classifier first, then the time. Of the standing
+  ACTUAL events with a known milestone, the one with the latest ``eventDateTime``; a tie goes to
+  the later update (``eventUpdatedDateTime``, 2.2/Beta ``eventCreatedDateTime``). ESTIMATED and
+  PLANNED events never are the current state, however late their time (an estimate is about the
+  future); with no such ACTUAL event there is none. The payload's order does not decide it.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AliasChoices, AwareDatetime, Field, ValidationError
-
-from canonical.dialects.errors import MalformedPayload
+from canonical.dialects import dcsa_v2, dcsa_v3
 from canonical.dialects.normalized import NormalizedWebhook, PartnerReferences
 from canonical.dialects.table import load_table
-from canonical.dialects.wire import (
-    Draft,
-    PartnerId,
-    Wire,
-    body_key,
-    decode,
-    location,
-    malformed,
-    text,
-    validate,
-    webhook,
-)
-from canonical.events import EventClassifier
+from canonical.dialects.wire import Draft, body_key, decode, webhook
+from canonical.events import EventClassifier, ShipmentEvent
+from canonical.milestones import Milestone
+
+__all__ = ["PARTNER", "TABLE", "current_event", "normalize", "version"]
 
 PARTNER = "dcsa"
 TABLE = load_table(PARTNER)
-CLASSIFIERS = {
-    "ACT": EventClassifier.ACTUAL,
-    "EST": EventClassifier.ESTIMATED,
-    "PLN": EventClassifier.PLANNED,
-}
-METADATA = frozenset({"eventID", "eventCreatedDateTime", "retractedEventID", "eventType"})
-BOOKING, TRANSPORT_DOCUMENT = "BKG", "TRD"
+
+References = tuple[str | None, str | None]
 
 
-class Place(Wire):
-    UNLocationCode: str | None = None
-    locationName: str | None = None
+def version(data: Any) -> str:
+    """The TNT version the payload's shape says (the first event's, for a list)."""
+    first = data[0] if isinstance(data, list) and data else data
+    if (isinstance(data, dict) and "events" in data) or dcsa_v3.is_event(first):
+        return dcsa_v3.V3
+    return dcsa_v2.BETA if dcsa_v2.is_beta(first) else dcsa_v2.V2_2
 
 
-class TransportCall(Wire):
-    UNLocationCode: str | None = None
-    location: Place | None = None
+def _v3(
+    data: Any, items: list[Any], wheres: list[str], received_at: datetime
+) -> list[tuple[Draft, References]]:
+    if isinstance(data, dict) and "events" in data:
+        items = dcsa_v3.envelope(PARTNER, data)
+        wheres = [f"events[{index}]" for index in range(len(items))]
+    read = []
+    for item, where in zip(items, wheres, strict=True):
+        event = dcsa_v3.parse(PARTNER, item, where)
+        read.append((dcsa_v3.draft(event, TABLE, received_at), event.references()))
+    return read
 
 
-class DocumentReference(Wire):
-    type: str | None = Field(None, validation_alias=AliasChoices("type", "documentReferenceType"))
-    value: str | None = Field(
-        None, validation_alias=AliasChoices("value", "documentReferenceValue")
-    )
-
-
-class Event(Wire):
-    eventID: PartnerId
-    eventType: PartnerId
-    eventCreatedDateTime: AwareDatetime
-    eventDateTime: AwareDatetime | None = None
-    eventClassifierCode: Literal["ACT", "EST", "PLN"] | None = None
-    retractedEventID: PartnerId | None = None
-    transportEventTypeCode: str | None = None
-    equipmentEventTypeCode: str | None = None
-    shipmentEventTypeCode: str | None = None
-    emptyIndicatorCode: str | None = None
-    documentTypeCode: str | None = None
-    documentID: str | None = None
-    documentReference: str | None = None
-    reason: str | None = None
-    changeRemark: str | None = None
-    transportCall: TransportCall | None = None
-    eventLocation: Place | None = None
-    documentReferences: tuple[DocumentReference, ...] = ()
-    relatedDocumentReferences: tuple[DocumentReference, ...] = ()
-    carrierBookingReference: str | None = None
-    transportDocumentReference: str | None = None
-
-    def code(self) -> tuple[str, str | None]:
-        """The type code and its refinement (documentTypeCode / emptyIndicatorCode)."""
-        if self.shipmentEventTypeCode:
-            return self.shipmentEventTypeCode, self.documentTypeCode
-        if self.equipmentEventTypeCode:
-            return self.equipmentEventTypeCode, self.emptyIndicatorCode
-        return self.transportEventTypeCode or self.eventType, None
-
-    def reference(self, kind: str) -> str | None:
-        """The booking (BKG) or transport document (TRD) this event names."""
-        own = self.carrierBookingReference if kind == BOOKING else self.transportDocumentReference
-        listed = self.documentReferences + self.relatedDocumentReferences
-        candidates = [own, *(ref.value for ref in listed if ref.type == kind)]
-        if self.documentTypeCode == kind:
-            candidates.append(self.documentReference or self.documentID)
-        return next(filter(None, map(text, candidates)), None)
-
-
-class V3Event(Wire):
-    metadata: dict[str, Any]
-    payload: dict[str, Any] | None = None
-
-
-def _parse(item: Any, where: str) -> tuple[Event, str]:
-    """The event at ``where`` in the body, and the path of its business fields."""
-    if not (isinstance(item, dict) and "metadata" in item):
-        return validate(PARTNER, Event, item, where), where
-    v3 = validate(PARTNER, V3Event, item, where)
-    try:
-        event = Event.model_validate({**(v3.payload or {}), **v3.metadata})
-    except ValidationError as err:
-        loc = err.errors()[0]["loc"]
-        field = str(loc[0]) if loc else ""
-        section = "metadata" if field in METADATA or field in v3.metadata else "payload"
-        raise malformed(PARTNER, err, _join(where, section)) from err
-    return event, _join(where, "payload")
-
-
-def _join(*parts: str) -> str:
-    return ".".join(part for part in parts if part)
-
-
-def _draft(event: Event, where: str) -> Draft:
-    if event.retractedEventID is None:
-        for field in ("eventDateTime", "eventClassifierCode"):
-            if getattr(event, field) is None:
-                raise MalformedPayload(
-                    PARTNER, _join(where, field), "required unless the event retracts another"
-                )
-    code, sub_code = event.code()
-    call = event.transportCall or TransportCall()
-    place = call.location or event.eventLocation or Place()
-    return Draft(
-        occurred_at=event.eventDateTime or event.eventCreatedDateTime,
-        resolution=TABLE.resolve(code, sub_code),
-        raw_status=code,
-        raw_sub_status=sub_code,
-        partner_event_id=event.eventID,
-        classifier=CLASSIFIERS[event.eventClassifierCode or "ACT"],
-        location=location(
-            name=place.locationName, un_locode=place.UNLocationCode or call.UNLocationCode
-        ),
-        reason=event.reason or event.changeRemark,
-        retracts=event.retractedEventID,
-        sort_at=event.eventCreatedDateTime,
-    )
+def _v2(items: list[Any], wheres: list[str]) -> list[tuple[Draft, References]]:
+    read = []
+    for item, where in zip(items, wheres, strict=True):
+        event, fields, tried = dcsa_v2.parse(PARTNER, item, where)
+        read.append((dcsa_v2.draft(event, fields, tried, TABLE), event.references()))
+    return read
 
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
-    """One DCSA event or a list of them; raises MalformedPayload for anything else."""
+    """One DCSA event, a list of them or a 3.0 envelope; MalformedPayload for anything else."""
     data = decode(PARTNER, body)
-    items = data if isinstance(data, list) else [data]
-    wheres = [f"[{index}]" for index in range(len(items))] if isinstance(data, list) else [""]
-    parsed = [_parse(item, where) for item, where in zip(items, wheres, strict=True)]
-    events = [event for event, _ in parsed]
-    booking = next(filter(None, (event.reference(BOOKING) for event in events)), None)
-    document = next(filter(None, (event.reference(TRANSPORT_DOCUMENT) for event in events)), None)
+    single = not isinstance(data, list) and not (isinstance(data, dict) and "events" in data)
+    items = [data] if not isinstance(data, list) else data
+    wheres = [""] if not isinstance(data, list) else [f"[{i}]" for i in range(len(data))]
+    if version(data) == dcsa_v3.V3:
+        read = _v3(data, items, wheres, received_at)
+    else:
+        read = _v2(items, wheres)
+    drafts = [draft for draft, _ in read]
+    booking = next(filter(None, (refs[0] for _, refs in read)), None)
+    document = next(filter(None, (refs[1] for _, refs in read)), None)
+    key = drafts[0].partner_event_id if single else None
     return webhook(
         PARTNER,
-        dedupe_key=body_key(body) if isinstance(data, list) else events[0].eventID,
-        drafts=[_draft(event, where) for event, where in parsed],
+        dedupe_key=key or body_key(body),
+        drafts=drafts,
         references=PartnerReferences(booking_reference=booking, transport_document=document),
         received_at=received_at,
         subject=booking or document or "",
     )
+
+
+def current_event(events: Sequence[ShipmentEvent]) -> ShipmentEvent | None:
+    """The event that is the shipment's current state (see the module docstring).
+
+    ``events`` are a normalized payload's, oldest update first (``NormalizedWebhook.events``):
+    among equal ``occurred_at`` the later in the list is the later update.
+    """
+    retracted = {event.retracts_event_id for event in events if event.retracts_event_id}
+    standing = [
+        (event.occurred_at, index, event)
+        for index, event in enumerate(events)
+        if event.classifier is EventClassifier.ACTUAL
+        and event.milestone is not Milestone.UNKNOWN
+        and event.event_id not in retracted
+    ]
+    return max(standing, key=lambda entry: entry[:2])[2] if standing else None

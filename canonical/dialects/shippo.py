@@ -1,14 +1,21 @@
 """Shippo ``track_updated`` webhooks → canonical events.
 
 - Webhook dedupe key: ``data.tracking_status.object_id`` (else a hash of the body).
-- Every ``data.tracking_history`` entry is one event, oldest first, plus ``tracking_status``
-  when the history does not hold it yet. Each event's dedupe key is its ``object_id`` (else
-  hashed from the tracking number, ``status_date`` and ``STATUS/substatus``).
+- Every ``data.tracking_history`` entry is one event, oldest first. ``tracking_status`` is
+  Shippo's current status: the newest history entry again, under an ``object_id`` of its own.
+  It is recognised by its content (``status``, ``substatus.code``, the ``status_date`` instant
+  and ``location``) or its ``object_id``, and is then one event, not two: the history entry,
+  with the history's ``object_id``. A current status the history lacks is one more event.
+- The current status is the shipment's current state: its event is last (``sort_at``), even
+  when Shippo stamps an earlier entry later than it.
+- Each event's dedupe key is its ``object_id`` (else hashed from the tracking number,
+  ``status_date`` and ``STATUS/substatus``).
 - Shippo documents UTC: a naive ``status_date`` is read as UTC.
 - Shippo gives no signer: its events carry no proof of delivery.
 - Other webhook events (``transaction_created``…) are valid but carry no shipment event.
 """
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +31,7 @@ from canonical.dialects.wire import (
     location,
     member,
     no_events,
+    text,
     webhook,
 )
 
@@ -56,11 +64,18 @@ class TrackingStatus(Wire):
     def sub_code(self) -> str | None:
         return self.substatus.code if self.substatus else None
 
+    @property
+    def content(self) -> tuple[object, ...]:
+        """What the status says, whatever its ``object_id``: the repeat's identity."""
+        where = self.location or Location()
+        place = tuple(text(part) for part in (where.city, where.state, where.zip, where.country))
+        return (self.status, self.sub_code, self.status_date, place)
+
     def same_as(self, other: "TrackingStatus") -> bool:
-        if self.object_id or other.object_id:
-            return self.object_id == other.object_id
-        mine = (self.status_date, self.status, self.sub_code)
-        return mine == (other.status_date, other.status, other.sub_code)
+        both_ids = self.object_id and other.object_id
+        return bool(both_ids and self.object_id == other.object_id) or (
+            self.content == other.content
+        )
 
 
 class Track(Wire):
@@ -88,12 +103,17 @@ def _draft(status: TrackingStatus) -> Draft:
     )
 
 
-def _history(track: Track) -> list[TrackingStatus]:
-    current = track.tracking_status
+def _drafts(track: Track) -> list[Draft]:
+    """The history's events, with the current status's event last (see the module docstring)."""
     history = list(track.tracking_history)
-    if current and not any(current.same_as(entry) for entry in history):
-        history.append(current)
-    return history
+    current = track.tracking_status
+    if current is None:
+        return [_draft(status) for status in history]
+    repeats = [index for index, entry in enumerate(history) if current.same_as(entry)]
+    if repeats:
+        current = history.pop(repeats[-1])
+    latest = max([current.status_date, *(entry.status_date for entry in history)])
+    return [_draft(status) for status in history] + [replace(_draft(current), sort_at=latest)]
 
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
@@ -106,7 +126,7 @@ def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     return webhook(
         PARTNER,
         dedupe_key=(current.object_id if current else None) or body_key(body),
-        drafts=[_draft(status) for status in _history(track)],
+        drafts=_drafts(track),
         references=PartnerReferences(tracking_number=track.tracking_number),
         received_at=received_at,
         subject=track.tracking_number,

@@ -9,7 +9,9 @@ Guarantees of :func:`webhook` (hence of every normalizer):
   identifies the event (EasyPost, for one, may restate a time in the local zone once it knows
   the place); ``hashed_code`` replaces the raw code where that is too coarse to tell events
   apart. ``event_id = event_id_for(partner, key)``;
-- ``recorded_at`` is ``received_at``; ``occurred_at`` keeps the partner's UTC offset;
+- ``recorded_at`` is ``received_at``; ``occurred_at`` keeps the partner's UTC offset, and
+  ``time_basis`` says how it was derived (:mod:`canonical.dialects.times`); an event whose time
+  is RECEIVED hashes no time into its dedupe key (a redelivery is received later);
 - ``proof_of_delivery`` is only ever set on DELIVERED events;
 - anything pydantic refuses in partner data is a :class:`MalformedPayload` naming the field.
 """
@@ -32,12 +34,14 @@ from pydantic import (
 from canonical.codes import COUNTRY_CODES
 from canonical.dialects.errors import MalformedPayload
 from canonical.dialects.normalized import MAX_EVENTS, NormalizedWebhook, PartnerReferences
+from canonical.dialects.signers import person
 from canonical.dialects.table import Resolution
 from canonical.events import (
     EventClassifier,
     EventLocation,
     EventSource,
     ShipmentEvent,
+    TimeBasis,
     event_id_for,
     hashed_dedupe_key,
 )
@@ -45,6 +49,9 @@ from canonical.milestones import Milestone, ProofOfDelivery
 
 ALPHA3_TO_ALPHA2 = {country.alpha_3: country.alpha_2 for country in pycountry.countries}
 """Read at import time, as in :mod:`canonical.codes` (the workflow sandbox forbids file I/O)."""
+
+NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+"""The time hashed into the dedupe key of an event the partner gave no time."""
 
 UNLOCODE_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789")
 
@@ -161,9 +168,16 @@ def location(
 
 
 def proof(signed_by: str | None, document_uri: str | None = None) -> ProofOfDelivery | None:
-    """A proof of delivery when the partner names a signer."""
-    signer = text(signed_by)
-    return ProofOfDelivery(signed_by=signer, document_uri=text(document_uri)) if signer else None
+    """A proof of delivery when the partner names a signer (or a document).
+
+    A placeholder in the signer field (``"Signature not required"``…,
+    :mod:`canonical.dialects.signers`) is the carrier confirming a delivery nobody signed for:
+    a proof of delivery without a signature. No signer field and no document: no proof.
+    """
+    document = text(document_uri)
+    if text(signed_by) is None and document is None:
+        return None
+    return ProofOfDelivery(signed_by=person(signed_by), document_uri=document)
 
 
 @dataclass(frozen=True)
@@ -186,12 +200,15 @@ class Draft:
     """Orders the events when ``occurred_at`` does not (DCSA: when the event was created)."""
     hashed_code: str | None = None
     """What identifies the event in a hashed dedupe key when the raw code is too coarse."""
+    time_basis: TimeBasis = TimeBasis.OFFSET
+    """How ``occurred_at`` was derived (:func:`canonical.dialects.times.place`)."""
 
 
 def _event(partner: str, draft: Draft, subject: str, received_at: datetime) -> ShipmentEvent:
     raw_code = draft.resolution.raw_code
     hashed = draft.hashed_code or raw_code
-    instant = draft.occurred_at.astimezone(UTC)
+    received = draft.time_basis is TimeBasis.RECEIVED
+    instant = NO_TIME if received else draft.occurred_at.astimezone(UTC)
     key = draft.partner_event_id or hashed_dedupe_key(subject, instant, hashed)
     milestone = draft.resolution.milestone
     return ShipmentEvent(
@@ -200,6 +217,7 @@ def _event(partner: str, draft: Draft, subject: str, received_at: datetime) -> S
         milestone=milestone,
         classifier=draft.classifier,
         occurred_at=draft.occurred_at,
+        time_basis=draft.time_basis,
         recorded_at=received_at,
         location=draft.location,
         reason=text(draft.reason),

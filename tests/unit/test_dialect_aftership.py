@@ -123,15 +123,20 @@ def test_other_webhook_events_carry_no_event() -> None:
         (("msg",), "tracking", "msg"),
         (("msg", "tracking_number"), DELETE, "msg.tracking_number"),
         (("msg", "checkpoints", 3, "tag"), DELETE, "msg.checkpoints[3].tag"),
-        # AfterShip gives the carrier's local time: a naive time cannot be placed
+        # AfterShip documents "", YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS[+TZ]: nothing else
         (
             ("msg", "checkpoints", 3, "checkpoint_time"),
-            "2026-11-19T08:21:00",
+            "2026-11-19 08:21:00",
             "msg.checkpoints[3].checkpoint_time",
         ),
         (
             ("msg", "checkpoints", 3, "checkpoint_time"),
-            "2026-11-19",
+            "19/11/2026",
+            "msg.checkpoints[3].checkpoint_time",
+        ),
+        (
+            ("msg", "checkpoints", 3, "checkpoint_time"),
+            1795252985,
             "msg.checkpoints[3].checkpoint_time",
         ),
     ],

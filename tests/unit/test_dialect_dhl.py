@@ -98,9 +98,12 @@ def test_proof_of_delivery_names_the_signer_and_the_document() -> None:
     assert pod.document_uri == "https://proofofdelivery.example/pod/1234567890.pdf"
 
 
-def test_no_signer_no_proof() -> None:
+def test_no_signer_a_proof_document_alone_and_neither_no_proof() -> None:
     path = ("shipments", 0, "details", "proofOfDelivery", "signedBy")
-    assert dialect.run(mutate(response(), path, DELETE)).events[-1].proof_of_delivery is None
+    unsigned = dialect.run(mutate(response(), path, DELETE)).events[-1].proof_of_delivery
+    assert unsigned is not None and unsigned.signed_by is None and unsigned.document_uri
+    pod = ("shipments", 0, "details", "proofOfDelivery")
+    assert dialect.run(mutate(response(), pod, DELETE)).events[-1].proof_of_delivery is None
 
 
 def test_location_and_description() -> None:

@@ -29,17 +29,22 @@ a first attempt that matched no shipment is tried again after ``SOON_S`` (0.2, 1
 An admin's replay is one attempt, recorded as such; a message delivered before stays
 delivered whatever the replay finds (``store/inbox.py``), so the loop never takes it up again.
 
-The webhook's own write is the INSERT that stores it (``api/webhooks.py``): a DELIVERED
-outcome of the loop or of a first attempt is recorded off the request path, by one writer
-task that records whatever has accumulated in one statement (:meth:`InboxDelivery.flush`
-waits for it; the loop and a replay call it first). Until then the message reads RECEIVED;
-the loop leaves alone a message whose outcome is waiting. Should that write fail or the
-process stop first, the message stays RECEIVED and the loop delivers it again (at-least-once,
-as above). Every other outcome is recorded before the attempt returns.
+The webhook's own write is the INSERT that stores it (``api/webhooks.py``), made by one
+writer task (:meth:`InboxDelivery.store`): each of its rounds is one transaction holding every
+payload and every DELIVERED outcome queued since the previous round began (a group commit),
+and each payload's caller is answered only once that transaction is committed; when it fails,
+each payload is tried again alone, so a failure answers only the payloads not stored, each
+with an error, never as stored. A DELIVERED outcome of the loop or of a first attempt is so
+recorded off the request path (:meth:`InboxDelivery.flush` waits for it; the loop and a replay
+call it first). Until then the message reads RECEIVED; the loop leaves alone a message whose
+outcome is waiting. Should that write fail or the process stop first, the message stays
+RECEIVED and the loop delivers it again (at-least-once, as above). Every other outcome is
+recorded before the attempt returns.
 """
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -59,11 +64,12 @@ from store.inbox import (
     Delivery,
     InboxMessage,
     InboxState,
+    NewMessage,
     due_for_delivery,
     get_message,
     purge_delivered,
     record_attempt,
-    record_deliveries,
+    store_messages,
 )
 from workflows.models import EventBatch
 from workflows.shipment import ShipmentWorkflow
@@ -95,6 +101,10 @@ class InboxDelivery:
         self._scope = PartnerScope(store)
         self._pending: dict[int, Delivery] = {}
         """DELIVERED outcomes not yet recorded, by message id."""
+        self._next = _Round()
+        """What the writer's next transaction takes."""
+        self._current: _Round | None = None
+        """What the writer's transaction under way holds."""
         self._writer: asyncio.Task[None] | None = None
         self._soon: set[asyncio.Task[None]] = set()
         """Early retries under way (``SOON_S``)."""
@@ -256,30 +266,84 @@ class InboxDelivery:
             task.cancel()
         await asyncio.gather(*self._soon, return_exceptions=True)
         await self.flush()
+        if self._writer is not None:  # payloads still being stored
+            await asyncio.shield(self._writer)
+
+    async def store(self, message: NewMessage) -> tuple[InboxMessage, bool]:
+        """Store a payload with whatever else is waiting, in the writer's next transaction
+        (a group commit); returns once its row is committed: ``(message, True)``, or
+        ``(existing, False)`` for a duplicate. Raises when it could not be stored."""
+        stored: asyncio.Future[tuple[InboxMessage, bool]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._next.stores.append((message, stored))
+        self._start_writer()
+        return await stored
 
     def _record_later(self, delivery: Delivery) -> None:
-        """Queue a DELIVERED outcome for the writer task (started when none runs)."""
+        """Queue a DELIVERED outcome for the writer's next transaction."""
         self._pending[delivery.message_id] = delivery
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_pending())
+        self._next.deliveries.append(delivery)
+        self._start_writer()
 
-    async def _write_pending(self) -> None:
-        """Record the queued outcomes, all that have accumulated in one statement, until
-        none is left. A failed write is logged and dropped: the loop delivers those again."""
-        while self._pending:
-            batch = list(self._pending.values())
+    def _start_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_rounds())
+
+    async def _write_rounds(self) -> None:
+        """One transaction per round, with everything queued since the last one began, until
+        nothing is left; each round's waiters are answered once it is committed."""
+        while self._next.stores or self._next.deliveries:
+            batch, self._next = self._next, _Round()
+            self._current = batch
             try:
-                await asyncio.to_thread(record_deliveries, self._store, batch)
-            except Exception:
-                log.exception("recording %d deliveries failed: the loop retries them", len(batch))
-            for delivery in batch:
-                if self._pending.get(delivery.message_id) is delivery:
-                    del self._pending[delivery.message_id]
+                await self._write(batch)
+            finally:
+                self._current = None
+                for _, waiter in batch.stores:  # the writer was stopped mid-round
+                    _fail(waiter, RuntimeError("the inbox writer stopped before storing it"))
+                for delivery in batch.deliveries:
+                    if self._pending.get(delivery.message_id) is delivery:
+                        del self._pending[delivery.message_id]
+                batch.done.set()
+
+    async def _write(self, batch: "_Round") -> None:
+        """Store the round's payloads and record its deliveries in one transaction. When it
+        fails, each payload is tried again alone (one bad row fails only its own request),
+        then the deliveries; deliveries not recorded are dropped: the loop delivers them
+        again."""
+        new = [message for message, _ in batch.stores]
+        try:
+            stored = await asyncio.to_thread(store_messages, self._store, new, batch.deliveries)
+        except Exception as err:
+            if len(new) == 1 and not batch.deliveries:
+                _fail(batch.stores[0][1], err)
+                return
+            for message, waiter in batch.stores:
+                try:
+                    (alone,) = await asyncio.to_thread(store_messages, self._store, [message])
+                except Exception as again:
+                    _fail(waiter, again)
+                else:
+                    _answer(waiter, alone)
+            await self._record_alone(batch.deliveries)
+            return
+        for (_, waiter), result in zip(batch.stores, stored, strict=True):
+            _answer(waiter, result)
+
+    async def _record_alone(self, deliveries: list[Delivery]) -> None:
+        if not deliveries:
+            return
+        try:
+            await asyncio.to_thread(store_messages, self._store, [], deliveries)
+        except Exception:
+            log.exception("recording %d deliveries failed: the loop retries them", len(deliveries))
 
     async def flush(self) -> None:
         """Wait until every DELIVERED outcome queued so far is recorded (or its write failed)."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        rounds = [r for r in (self._current, self._next) if r is not None and r.deliveries]
+        for waiting in rounds:
+            await waiting.done.wait()
 
     async def _unknown(self, message: InboxMessage, reason: str, *, replay: bool) -> InboxState:
         assert message.id is not None
@@ -300,6 +364,29 @@ class InboxDelivery:
         elif state == InboxState.LATE:
             log.warning("inbox message %s arrived late: %s", message_id, reason)
         return outcome
+
+
+@dataclass
+class _Round:
+    """One transaction of the writer: payloads to store (each with its waiter) and DELIVERED
+    outcomes to record; ``done`` once it is over (committed or failed)."""
+
+    stores: list[tuple[NewMessage, "asyncio.Future[tuple[InboxMessage, bool]]"]] = field(
+        default_factory=list
+    )
+    deliveries: list[Delivery] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _answer(waiter: "asyncio.Future[tuple[InboxMessage, bool]]",
+            result: tuple[InboxMessage, bool]) -> None:  # fmt: skip
+    if not waiter.done():  # its request may have been cancelled meanwhile
+        waiter.set_result(result)
+
+
+def _fail(waiter: "asyncio.Future[tuple[InboxMessage, bool]]", err: BaseException) -> None:
+    if not waiter.done():
+        waiter.set_exception(err)
 
 
 async def _ended(handle: WorkflowHandle[object, object]) -> str | None:

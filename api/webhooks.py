@@ -1,27 +1,30 @@
 """``POST /v1/webhooks/{partner}``: verify, store durably, then signal partner events.
 
-The partners and how each authenticates are declared in ``api/webhook_partners.py``; their
-verifiers are ``api/webhook_auth.py``'s. Order of checks: unknown (or unconfigured) partner
-404 → client address outside the partner's sources 403 (before the body is read) → body too
-large 413 → bad signature or token 401 (checked on the raw body, before anything parses it,
-against each of the partner's valid secrets) → over the partner's rate 429 (counted only once
-the signature holds, so nobody else can use up a partner's rate) → not JSON, or JSON nested
-deeper than ``MAX_JSON_DEPTH`` (64) levels, 400 (the depth is measured by a flat scan of the
-bytes before any decoder runs, so no body can exhaust the decoder's recursion). Then the
-payload is stored in the inbox (without a header that carries the secret itself) before any
-2xx is sent:
+The partners and how each authenticates are declared in ``api/webhook_partners.py`` (from
+the partner registry, plugins included); their verifiers are ``api/webhook_auth.py``'s. A
+payload is normalized by partner name, as the inbox's redelivery does. Order of checks:
+unknown (or unconfigured) partner 404 → client address outside the partner's sources 403
+(before the body is read) → body too large 413 → bad signature or token 401 (checked on the
+raw body, before anything parses it, against each of the partner's valid secrets) → over the
+partner's rate 429 (counted only once the signature holds, so nobody else can use up a
+partner's rate) → not JSON, or JSON nested deeper than ``MAX_JSON_DEPTH`` (64) levels, 400
+(the depth is measured by a flat scan of the bytes before any decoder runs, so no body can
+exhaust the decoder's recursion). Then the payload is stored in the inbox (without a header
+that carries the secret itself) before any 2xx is sent:
 - a payload that is not the partner's shape is kept as a dead letter and answered 422;
 - a redelivery (same partner and dedupe key) is answered 200 and signals nothing;
 - otherwise delivery is tried at once: 200 when every event was signalled, 202 when the
   payload is stored and will be delivered by the redelivery loop (Temporal down, shipment not
   known yet) or was kept as a dead letter. Either way the partner need not send it again.
 
-A delivered webhook costs one write before its answer, the INSERT that stores it; its
-shipment is usually found in memory (``api/partner_scope.py``) and its DELIVERED outcome is
-recorded just after the answer, batched with others' (``api/inbox_delivery.py``).
+A delivered webhook costs one write before its answer, the INSERT that stores it. Concurrent
+webhooks share one transaction (a group commit, :meth:`InboxDelivery.store`): each waits for
+the commit of the transaction holding its row, and is answered only after it (a failed commit
+answers each of them an error, never a 2xx). Its shipment is usually found in memory
+(``api/partner_scope.py``) and its DELIVERED outcome is recorded just after the answer, in the
+writer's next transaction with others' (``api/inbox_delivery.py``).
 """
 
-import asyncio
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -37,7 +40,7 @@ from api.webhook_partners import DECLARED, TOKEN_HEADER
 from canonical.dialects import MalformedPayload, normalize
 from canonical.milestones import Milestone
 from observability.metrics import record_unmapped
-from store.inbox import InboxState, store_message
+from store.inbox import InboxState, NewMessage
 
 __all__ = ["WebhookPartner", "WebhookRoutes", "webhook_partners"]
 
@@ -75,20 +78,18 @@ class WebhookRoutes:
             return too_many(f"partner {partner.name}", wait_s)
         headers = {k: v for k, v in dict(request.headers).items() if k.lower() not in CREDENTIALS}
         try:
-            normalized = normalize(partner.declaration.dialect, body, received_at=datetime.now(UTC))
+            normalized = normalize(partner.name, body, received_at=datetime.now(UTC))
         except MalformedPayload as err:
             if err.not_json:
                 return problem(400, "Malformed JSON", str(err))
             key = "body:" + hashlib.sha256(body).hexdigest()
-            dead, _ = await asyncio.to_thread(
-                store_message, self._store, partner=partner.name, dedupe_key=key,
-                headers=headers, body=body, state=InboxState.DEAD, reason=f"not understood: {err}",
-            )  # fmt: skip
+            dead, _ = await self._delivery.store(NewMessage(
+                partner.name, key, headers, body, InboxState.DEAD, f"not understood: {err}"
+            ))  # fmt: skip
             return problem(422, "Invalid payload", str(err), inbox_id=dead.id)
-        message, new = await asyncio.to_thread(
-            store_message, self._store, partner=partner.name,
-            dedupe_key=normalized.dedupe_key, headers=headers, body=body,
-        )  # fmt: skip
+        message, new = await self._delivery.store(
+            NewMessage(partner.name, normalized.dedupe_key, headers, body)
+        )
         if not new:
             return web.json_response(
                 {"inbox_id": message.id, "duplicate": True, "state": message.state}

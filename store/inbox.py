@@ -5,6 +5,8 @@ Guarantees:
   acknowledged is ever lost, whatever happens to Temporal or the worker afterwards;
 - ``(partner, dedupe_key)`` is unique: a redelivered payload is recognised and not signalled
   twice;
+- :func:`store_messages` stores several payloads (and records deliveries) in one transaction,
+  all or none: a caller answering after it returns answers only for committed rows;
 - a payload that cannot be delivered (unknown shipment, normalization failure) is kept as a
   dead letter with its reason, and can be replayed; one that arrives after its shipment ended
   is kept as ``late`` (never retried);
@@ -14,6 +16,7 @@ Guarantees:
   to the redelivery loop. Replays are counted (``replays``, ``replayed_at``).
 """
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +24,9 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, UniqueConstraint, bindparam, case, func, insert, update
+from sqlalchemy import Column, LargeBinary, UniqueConstraint, bindparam, case, func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -76,6 +81,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A first attempt that delivered ``message_id`` to ``shipment_id`` (``reason``: a note)."""
+
+    message_id: int
+    shipment_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A payload to store (:func:`store_messages`)."""
+
+    partner: str
+    dedupe_key: str
+    headers: Mapping[str, str]
+    body: bytes
+    state: InboxState = InboxState.RECEIVED
+    reason: str | None = None
+
+
 def store_message(
     engine: Engine,
     *,
@@ -88,23 +114,71 @@ def store_message(
 ) -> tuple[InboxMessage, bool]:
     """Store a payload in one INSERT; returns ``(message, True)``, or ``(existing, False)`` for
     a duplicate."""
-    kept = {k: v for k, v in headers.items() if k.lower() not in PRIVATE_HEADERS}
+    (stored,) = store_messages(
+        engine, [NewMessage(partner, dedupe_key, headers, body, state, reason)]
+    )
+    return stored
+
+
+def store_messages(
+    engine: Engine, messages: Sequence[NewMessage], deliveries: Sequence[Delivery] = ()
+) -> list[tuple[InboxMessage, bool]]:
+    """Store payloads, one INSERT each, and record ``deliveries`` (as
+    :func:`record_deliveries`), all in **one** transaction: when it returns, every row is
+    committed; when it raises, none is (the group commit of ``api/inbox_delivery.py``).
+
+    Returns, in order, ``(message, True)`` for each payload stored, or ``(existing, False)``
+    for a duplicate of a stored one (an earlier one in ``messages`` included)."""
+    if not messages and not deliveries:
+        return []
     now = _now()
-    values: dict[str, Any] = {
-        "partner": partner, "dedupe_key": dedupe_key, "received_at": now, "updated_at": now,
-        "headers": json.dumps(kept, sort_keys=True), "body": body, "state": state,
-        "reason": reason, "last_outcome": None if state is InboxState.RECEIVED else state,
+    statement = _insert_statement(engine.dialect.name)
+    table = InboxMessage.__table__  # type: ignore[attr-defined]
+    out: list[tuple[InboxMessage, bool]] = []
+    with engine.begin() as connection:
+        for new in messages:
+            values = _row(new, now)
+            key = connection.execute(statement, values).scalar_one_or_none()
+            if key is not None:
+                out.append((InboxMessage(id=key, **values), True))
+                continue
+            existing = connection.execute(
+                sa_select(table).where(
+                    table.c.partner == new.partner, table.c.dedupe_key == new.dedupe_key
+                )
+            ).first()
+            if existing is None:  # the row it clashed with was purged since: a rare race
+                raise IntegrityError("inbox insert", None, Exception("duplicate vanished"))
+            out.append((InboxMessage.model_validate(existing._mapping), False))
+        if deliveries:
+            connection.execute(_DELIVERED, _delivery_rows(deliveries, now))
+    return out
+
+
+def _row(new: NewMessage, now: datetime) -> dict[str, Any]:
+    kept = {k: v for k, v in new.headers.items() if k.lower() not in PRIVATE_HEADERS}
+    return {
+        "partner": new.partner, "dedupe_key": new.dedupe_key, "received_at": now,
+        "updated_at": now, "headers": json.dumps(kept, sort_keys=True), "body": new.body,
+        "state": new.state, "reason": new.reason,
+        "last_outcome": None if new.state is InboxState.RECEIVED else new.state,
         "attempts": 0, "deliveries": 0, "replays": 0,
     }  # fmt: skip
-    try:
-        with engine.begin() as connection:
-            key = connection.execute(insert(InboxMessage), values).inserted_primary_key
-    except IntegrityError:
-        existing = find_message(engine, partner, dedupe_key)
-        assert existing is not None
-        return existing, False
-    assert key is not None
-    return InboxMessage(id=key[0], **values), True
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (partner, dedupe_key) DO NOTHING RETURNING id``: the new id, or
+    no row for a duplicate (built once per dialect, so its compiled form is cached)."""
+    table = InboxMessage.__table__  # type: ignore[attr-defined]
+    conflict = ["partner", "dedupe_key"]
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict)
+    else:
+        raise NotImplementedError(f"the inbox supports SQLite and PostgreSQL, not {dialect}")
+    return statement.returning(table.c.id)
 
 
 def find_message(engine: Engine, partner: str, dedupe_key: str) -> InboxMessage | None:
@@ -165,13 +239,24 @@ def record_attempt(
     return InboxState(state)
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A first attempt that delivered ``message_id`` to ``shipment_id`` (``reason``: a note)."""
+_DELIVERED = (
+    update(InboxMessage)
+    .where(col(InboxMessage.id) == bindparam("b_id"))
+    .values(
+        state=InboxState.DELIVERED, last_outcome=InboxState.DELIVERED,
+        shipment_id=bindparam("b_shipment"), reason=bindparam("b_reason"),
+        attempts=col(InboxMessage.attempts) + 1,
+        deliveries=col(InboxMessage.deliveries) + 1,
+        delivered_at=func.coalesce(col(InboxMessage.delivered_at), bindparam("b_now")),
+        updated_at=bindparam("b_now"),
+    )
+)  # fmt: skip
+"""Record one delivering first attempt (its parameters: :func:`_delivery_rows`)."""
 
-    message_id: int
-    shipment_id: str
-    reason: str | None = None
+
+def _delivery_rows(deliveries: Sequence[Delivery], now: datetime) -> list[dict[str, Any]]:
+    return [{"b_id": d.message_id, "b_shipment": d.shipment_id, "b_reason": d.reason,
+             "b_now": now} for d in deliveries]  # fmt: skip
 
 
 def record_deliveries(engine: Engine, deliveries: Sequence[Delivery]) -> None:
@@ -179,23 +264,8 @@ def record_deliveries(engine: Engine, deliveries: Sequence[Delivery]) -> None:
     transaction of one statement (a message no longer stored is skipped)."""
     if not deliveries:
         return
-    now = _now()
-    statement = (
-        update(InboxMessage)
-        .where(col(InboxMessage.id) == bindparam("b_id"))
-        .values(
-            state=InboxState.DELIVERED, last_outcome=InboxState.DELIVERED,
-            shipment_id=bindparam("b_shipment"), reason=bindparam("b_reason"),
-            attempts=col(InboxMessage.attempts) + 1,
-            deliveries=col(InboxMessage.deliveries) + 1,
-            delivered_at=func.coalesce(col(InboxMessage.delivered_at), bindparam("b_now")),
-            updated_at=bindparam("b_now"),
-        )
-    )  # fmt: skip
-    rows = [{"b_id": d.message_id, "b_shipment": d.shipment_id, "b_reason": d.reason,
-             "b_now": now} for d in deliveries]  # fmt: skip
     with engine.begin() as connection:
-        connection.execute(statement, rows)
+        connection.execute(_DELIVERED, _delivery_rows(deliveries, _now()))
 
 
 def list_messages(

@@ -10,6 +10,7 @@ from store.inbox import (
     Delivery,
     InboxMessage,
     InboxState,
+    NewMessage,
     due_for_delivery,
     get_message,
     list_messages,
@@ -17,6 +18,7 @@ from store.inbox import (
     record_attempt,
     record_deliveries,
     store_message,
+    store_messages,
 )
 
 
@@ -116,3 +118,21 @@ def test_an_attempt_after_a_delivery_leaves_the_message_delivered(engine: Engine
     assert stored.replayed_at is not None and stored.reason == "ended"
     with pytest.raises(KeyError):
         record_attempt(engine, 2**31 - 1, InboxState.DELIVERED)
+
+
+def test_payloads_and_deliveries_stored_together_are_committed_together(engine: Engine) -> None:
+    delivered, _ = store_message(engine, partner="easypost", dedupe_key=key(), headers={},
+                                 body=b"{}")  # fmt: skip
+    assert delivered.id is not None
+    keys = [key(), key()]
+    batch = [NewMessage("easypost", k, {"Authorization": "Bearer s3cret"}, b"{}") for k in keys]
+    batch.append(NewMessage("easypost", keys[0], {}, b"{}"))  # a duplicate within the batch
+    batch.append(NewMessage("easypost", delivered.dedupe_key, {}, b"{}"))  # and of a stored one
+    results = store_messages(engine, batch, [Delivery(delivered.id, "shipment-S1")])
+    assert [new for _, new in results] == [True, True, False, False]
+    assert results[2][0].id == results[0][0].id and results[3][0].id == delivered.id
+    first = get_message(engine, results[0][0].id or 0)
+    assert first is not None and json.loads(first.headers) == {}  # private headers dropped
+    after = get_message(engine, delivered.id)
+    assert after is not None and after.state == InboxState.DELIVERED and after.attempts == 1
+    assert store_messages(engine, []) == []

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from canonical.events import ShipmentEvent
 from canonical.milestones import Milestone
+from canonical.partners import BUILT_IN
 from canonical.shipment import References, Stage
 
 DEFAULT_STALE_AFTER_MIN: dict[Stage, float] = {
@@ -33,8 +34,9 @@ class ReconcileInput(BaseModel):
     )
     """Minutes without a milestone after which a shipment in that stage is stale (and polled);
     a stage not named here is never stale."""
-    poll_always: list[str] = Field(default_factory=lambda: ["dhl"])
-    """Carriers that push no webhooks: their shipments are polled on every run, stale or not."""
+    poll_always: list[str] = Field(default_factory=lambda: [p.name for p in BUILT_IN if p.polled])
+    """Carriers that push no webhooks: their shipments are polled on every run, stale or not
+    (default: the built-in ones; pure data, as this model is read in workflow code)."""
     carriers: list[str] | None = None
     """The carriers the workers serve (each on its own queue); a shipment of any other is
     reported, never polled (no worker would take the call). ``None``: every carrier."""

@@ -22,14 +22,20 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.engine import Engine
 
 from canonical.dialects.normalized import PartnerReferences
+from canonical.partners import pushing
 from store.tracking import links_for_shipment, links_for_tracking
 
-REFERENCE_PARTNERS = frozenset({"broker", "tms"})
-"""Partners trusted with our shipment ids; everyone else is scoped by tracking number."""
+
+@cache
+def reference_partners() -> frozenset[str]:
+    """Partners trusted with our shipment ids (their webhook ``names_our_shipments``, in the
+    registry); everyone else is scoped by tracking number."""
+    return frozenset(p.name for p in pushing() if p.webhook and p.webhook.names_our_shipments)
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class PartnerScope:
     def cached(self, partner: str, references: PartnerReferences) -> Route | None:
         """The route when the links remembered decide it, else ``None`` (ask :meth:`route`)."""
         named, number = references.shipment_id, references.tracking_number
-        if partner in REFERENCE_PARTNERS:
+        if partner in reference_partners():
             return Route(shipment_id=named) if named else None
         if number:
             owned = self._recall(("number", partner, number))
@@ -78,7 +84,7 @@ class PartnerScope:
     def route(self, partner: str, references: PartnerReferences) -> Route:
         """Resolve ``references`` for ``partner`` within what that partner may touch."""
         named, number = references.shipment_id, references.tracking_number
-        if partner in REFERENCE_PARTNERS:
+        if partner in reference_partners():
             if named:
                 return Route(shipment_id=named)
             owners = set(self._by_number(number).values()) if number else set()

@@ -76,6 +76,10 @@ class Webhook:
     """Its secret must be set for the API to start (else the route is 404 until it is)."""
     base64_secret: bool = False
     """The secret is bytes, set base64-encoded (DCSA)."""
+    names_our_shipments: bool = False
+    """We send it our shipment id and it echoes it back (the broker, the TMS): its webhooks
+    may name any shipment by id. Otherwise (a carrier) it reaches only the shipments of the
+    tracking numbers it issued (``api/partner_scope.py``)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,10 @@ class Partner:
     """The worker's setting of its base URL (``borderflow up`` points it at the simulator)."""
     secrets: tuple[str, ...] = ()
     """The settings of its credentials that ``borderflow up`` generates for the simulator."""
+    polled: bool = False
+    """Carriers whose scans are not pushed by default (DHL's push needs a subscription):
+    reconciliation polls their shipments on every run (``BORDERFLOW_RECONCILE_POLL_ALWAYS``
+    replaces the list)."""
     adapter: str | None = None
     """Carriers: ``"module:function"``, ``function(settings) -> CarrierPort | None`` (``None``:
     not configured here, e.g. no API key), ``settings`` the worker's settings."""

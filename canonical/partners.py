@@ -40,7 +40,7 @@ BUILT_IN: tuple[Partner, ...] = (
     ),
     Partner(
         "tms", PartnerKind.TMS, Queue("borderflow-tms", 20.0), dialect="tms",
-        webhook=Webhook(Scheme.HEADER_TOKEN),
+        webhook=Webhook(Scheme.HEADER_TOKEN, names_our_shipments=True),
         simulator=Simulator(8091, "simulators.tms:create_tms_app"),
         url_setting="tms_url", secrets=("tms_api_key",),
     ),
@@ -55,12 +55,13 @@ BUILT_IN: tuple[Partner, ...] = (
         "dhl", PartnerKind.CARRIER, Queue(carrier_task_queue("dhl"), 10.0), dialect="dhl",
         webhook=Webhook(Scheme.HEADER_TOKEN),
         simulator=Simulator(8095, "simulators.carrier_dhl:create_dhl_app"),
-        url_setting="dhl_url", secrets=("dhl_api_key",),
+        url_setting="dhl_url", secrets=("dhl_api_key",), polled=True,
         adapter="activities.carriers.dhl:from_settings",
     ),
     Partner(
         "broker", PartnerKind.CUSTOMS_BROKER, Queue("borderflow-broker", 10.0),
-        dialect="broker", webhook=Webhook(Scheme.BROKER_HMAC, required=True),
+        dialect="broker",
+        webhook=Webhook(Scheme.BROKER_HMAC, required=True, names_our_shipments=True),
         simulator=Simulator(8093, "simulators.broker:create_broker_app"),
         url_setting="broker_url", secrets=("broker_api_key",),
     ),
@@ -131,6 +132,11 @@ def carriers() -> tuple[Partner, ...]:
     return tuple(p for p in partners() if p.kind is PartnerKind.CARRIER and p.adapter)
 
 
+def polled_carriers() -> list[str]:
+    """The carriers reconciliation polls on every run, by default."""
+    return [p.name for p in carriers() if p.polled]
+
+
 def pushing() -> tuple[Partner, ...]:
     """The partners with a webhook route."""
     return tuple(p for p in partners() if p.webhook is not None)
@@ -167,6 +173,7 @@ __all__ = [
     "carriers",
     "partner",
     "partners",
+    "polled_carriers",
     "pushing",
     "simulated",
     "simulator_port",

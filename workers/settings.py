@@ -9,7 +9,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum
 from activities.carriers.karrio_settings import KarrioConnection
 from activities.carriers.settings import CarrierSettings
 from activities.reconcile_models import DEFAULT_STALE_AFTER_MIN, ReconcileInput
-from canonical.partners import partners
+from canonical.partners import partners, polled_carriers
 from canonical.shipment import Stage
 from workers.regions import check_region
 from workers.serving import HttpServing
@@ -126,7 +126,7 @@ class WorkerSettings(HttpServing, WorkerTuning, CarrierSettings):
     """Per stage, minutes without a milestone before a shipment is stale, as JSON, e.g.
     ``{"delivery": 60}``; the stages named replace their defaults (book 30, customs 120,
     delivery 360)."""
-    reconcile_poll_always: list[str] = Field(default_factory=lambda: ["dhl"])
+    reconcile_poll_always: list[str] = Field(default_factory=polled_carriers)
     """Carriers that push no webhooks: polled on every run (JSON list)."""
     reconcile_max_shipments: int = Field(default=1000, ge=1)
     """Shipments checked per run at most."""

@@ -100,3 +100,10 @@ def test_rate_limits_default_to_the_registry_and_refuse_unknown_partners() -> No
         worker_settings(calls_per_s={"fedex": 1})
     with pytest.raises(ValidationError, match="must be > 0"):
         worker_settings(calls_per_s={"odoo": 0})
+
+
+def test_only_the_partners_that_echo_our_ids_may_name_a_shipment() -> None:
+    from api.partner_scope import reference_partners
+
+    assert reference_partners() == {"broker", "tms"}
+    assert not {p.name for p in registry.carriers()} & reference_partners()

@@ -2,6 +2,9 @@
 
 It talks to the platform only over HTTP: Odoo's JSON-RPC API to create the orders (as a sales
 user would) and the Borderflow API to start and follow the shipments.
+
+A demo that fails says why in one line (:func:`failure_reason`): the error's message, or its
+type's name when the message is empty (``httpx.ReadTimeout('')``), never an empty reason.
 """
 
 import asyncio
@@ -139,6 +142,12 @@ async def follow(
     return final
 
 
+def failure_reason(err: BaseException) -> str:
+    """Why the demo failed, never empty: the first line of ``err``'s message, else its type."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 def summary(status: dict[str, Any]) -> str:
     refs = status["references"]
     if status["stage"] == Stage.INVOICED:
@@ -193,3 +202,14 @@ async def run_demo(
         say(f"  history: {shipment['ui_url']}")
         ok = ok and status["stage"] == Stage.INVOICED
     return ok
+
+
+__all__ = [
+    "CustomsOffice",
+    "create_demo_order",
+    "failure_reason",
+    "follow",
+    "run_demo",
+    "start_shipment",
+    "summary",
+]

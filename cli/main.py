@@ -1,12 +1,25 @@
 """The ``borderflow`` command: run the platform locally and act on shipments.
 
-Errors end with a one-line message on stderr and a non-zero exit code.
+Process-wide guarantees, for every command (held once, in :func:`main`):
+
+- an error ends with one line on stderr, ``borderflow[ <command>]: <why>``, and a non-zero exit
+  code: 1 when the command failed (not found, refused, unreachable), 2 for a usage error
+  (argparse's one usage line and message) or an invalid setting;
+- an unexpected exception inside a command is one line too (its type and message) and exits 1;
+  with ``BORDERFLOW_DEBUG=1`` its traceback is printed instead;
+- Ctrl-C (KeyboardInterrupt) exits 130, without a traceback;
+- output cut short by its reader (``borderflow … | head -1``) ends the command quietly: what is
+  left unwritten is discarded, nothing is printed on stderr, and the exit code is the command's
+  (0 when the command itself was cut short).
 """
 
 import argparse
 import asyncio
 import json
+import os
+import select
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +29,14 @@ from pydantic import ValidationError
 
 from activities.odoo import OdooClient
 from cli import partners, reconcile
-from cli.demo import run_demo
+from cli.demo import failure_reason, run_demo
 from cli.ops import add_ops_parsers, cmd_inbox, cmd_shipments, cmd_timeline
 from cli.settings import CliSettings, UpSettings, cli_settings
 from observability.tracing import setup_tracing, tracer
 from workers.lifetime import exit_process
+
+DESCRIPTION = "The borderflow command: run the platform locally and act on shipments."
+"""What ``borderflow --help`` says first (the module's guarantees are for its readers)."""
 
 
 def say(line: str) -> None:
@@ -75,7 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         ok = asyncio.run(go())
     except (httpx.HTTPError, RuntimeError) as err:
-        return fail(f"demo failed: {err or type(err).__name__}")
+        return fail(f"demo failed: {failure_reason(err)}")
     return 0 if ok else fail("demo failed: not every shipment was invoiced")
 
 
@@ -323,8 +339,8 @@ def cmd_encryption_key(_args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="borderflow", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
+    root = argparse.ArgumentParser(prog="borderflow", description=DESCRIPTION)
+    commands = root.add_subparsers(dest="command", required=True, metavar="command")
     commands.add_parser("up", help="run the whole platform locally (what `make run` runs)")
     demo = commands.add_parser("demo", help="ship demo orders through a running platform")
     demo.add_argument("--count", type=int, default=1, help="how many shipments (default 1)")
@@ -396,20 +412,72 @@ COMMANDS = {
 }
 
 
-def main() -> None:
-    args = parser().parse_args()
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command, in its own span (``up``'s children trace themselves)."""
     if getattr(args, "count", 1) < 1:
-        sys.exit(fail("--count must be at least 1", 2))
+        return fail("--count must be at least 1", 2)
     try:
-        if args.command == "up":  # its children trace themselves
-            code = COMMANDS[args.command](args)
-        else:
-            settings = cli_settings()
-            setup_tracing("borderflow-cli", settings.otel_exporter, settings.otel_endpoint)
-            with tracer().start_as_current_span(f"borderflow {args.command}"):
-                code = COMMANDS[args.command](args)
+        if args.command == "up":
+            return COMMANDS[args.command](args)
+        settings = cli_settings()
+        setup_tracing("borderflow-cli", settings.otel_exporter, settings.otel_endpoint)
+        with tracer().start_as_current_span(f"borderflow {args.command}"):
+            return COMMANDS[args.command](args)
     except ValidationError as err:
         first = err.errors()[0]
         field = "BORDERFLOW_" + "_".join(str(part) for part in first["loc"]).upper()
-        code = fail(f"invalid setting {field}: {first['msg']}", 2)
+        return fail(f"invalid setting {field}: {first['msg']}", 2)
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout's reader has closed its end (a pipe then polls as an error), so that a
+    BrokenPipeError of some other pipe or socket is not mistaken for ``| head``."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll(), or no stdout to poll
+        return True
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered goes nowhere, so no later flush (the
+    exit's own) can fail on the closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def unexpected(err: Exception, command: str) -> int:
+    """One line for an exception no command handled (its traceback with BORDERFLOW_DEBUG=1)."""
+    if os.environ.get("BORDERFLOW_DEBUG") == "1":
+        traceback.print_exc()
+        return 1
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    what = f"{type(err).__name__}: {reason}" if reason else type(err).__name__
+    return fail(f"unexpected error: {what} (BORDERFLOW_DEBUG=1 shows the traceback)",
+                command=command)  # fmt: skip
+
+
+def main() -> None:
+    code = 0
+    command = ""
+    try:
+        try:
+            args = parser().parse_args()
+        except SystemExit as done:  # --help (0) or a usage error (2): argparse said why
+            code = done.code if isinstance(done.code, int) else 2
+        else:
+            command = args.command
+            code = run_command(args)
+        sys.stdout.flush()  # a closed pipe shows here when the output was short
+    except BrokenPipeError as err:
+        if stdout_reader_gone():
+            discard_stdout()
+        else:  # some other pipe or socket broke: an unexpected error like any other
+            code = unexpected(err, command)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as err:  # the last resort: one line, not a traceback
+        code = unexpected(err, command)
     exit_process(code)

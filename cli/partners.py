@@ -7,13 +7,12 @@ JSON) where a partner has none.
 
 Guarantees: it reads only the registry (no Temporal, no store, no network); ``--json`` prints
 one JSON list of objects with the keys of :data:`COLUMNS` plus ``calls_per_s``; output cut
-short by its reader (``| head``) ends the command quietly, without a traceback.
+short by its reader (``| head``) ends the command quietly, without a traceback (as for every
+command: :func:`cli.main.main` holds that).
 """
 
 import argparse
 import json
-import os
-import sys
 from typing import Any
 
 from canonical.partner_descriptor import Partner
@@ -52,23 +51,11 @@ def table(rows: list[dict[str, Any]]) -> str:
     )
 
 
-def _write(text: str) -> None:
-    """Print ``text``; a reader that stopped reading ends the output, not with a traceback."""
-    try:
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # What is still buffered goes nowhere, so the exit's own flush cannot fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-
-
 def cmd_partners(args: argparse.Namespace) -> int:
     """``partners list``: print the registry."""
     ports = UpSettings().sim_ports  # BORDERFLOW_SIM_PORTS, as `borderflow up` reads it
     rows = [describe(partner, ports) for partner in partners()]
-    _write(json.dumps(rows, indent=2) if args.json else table(rows))
+    print(json.dumps(rows, indent=2) if args.json else table(rows))
     return 0
 
 

@@ -144,7 +144,7 @@ async def test_inbox_list_and_replay(api: LiveApi, temporal: Client, tmp_path: P
     [
         (("shipments", "show", "shipment-NOPE9"), ("404 Unknown shipment", "shipment-NOPE9")),
         (("shipments", "list", "--limit", "500"), ("422 Invalid request", "limit")),
-        (("shipments", "list", "--lane", "de-us"), ("422", "lane")),
+        (("shipments", "list", "--lane", "de-usa"), ("422", "lane")),
     ],
 )
 async def test_api_errors_are_one_line(

@@ -198,8 +198,8 @@ async def test_borderflow_audit_prints_the_trail_or_one_line_why_not(lifecycle: 
     code, out, _ = await borderflow(lifecycle, "audit", lifecycle.shipment_id, "--json")
     api = (await audit(lifecycle, shipment=lifecycle.shipment_id, limit="200")).json()["items"]
     assert code == 0 and json.loads(out) == api
-    code, out, _ = await borderflow(lifecycle, "audit", "shipment-NOPE")
-    assert (code, out.strip()) == (0, "no audit entries for shipment-NOPE")
+    code, out, err = await borderflow(lifecycle, "audit", "shipment-NOPE")  # as `show` does
+    assert (code, out, err.strip()) == (1, "", "borderflow: no shipment shipment-NOPE")
     code, out, err = await borderflow(lifecycle, "audit", "x", api_url="http://127.0.0.1:9")
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
     assert err.startswith("borderflow: cannot reach the API")

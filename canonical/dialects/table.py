@@ -14,10 +14,13 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from canonical.milestones import Milestone
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SEPARATOR = "/"
 
@@ -87,16 +90,22 @@ class DialectTable(BaseModel):
         return self.is_mapped(code, sub_code or None)
 
 
-def parse_table(text: str, name: str) -> DialectTable:
-    """Validate the TOML ``text`` of the table file for partner ``name``."""
+def parse_toml(text: str, name: str, model: type[ModelT], error: type[Exception]) -> ModelT:
+    """The TOML ``text`` of the data file ``<name>.toml`` as ``model``; ``error`` naming the
+    file and the first offending field otherwise."""
     try:
-        table = DialectTable.model_validate(tomllib.loads(text))
+        return model.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as err:
-        raise DialectTableError(f"{name}.toml: not TOML: {err}") from err
+        raise error(f"{name}.toml: not TOML: {err}") from err
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise DialectTableError(f"{name}.toml: {where}: {first['msg']}") from err
+        raise error(f"{name}.toml: {where}: {first['msg']}") from err
+
+
+def parse_table(text: str, name: str) -> DialectTable:
+    """Validate the TOML ``text`` of the table file for partner ``name``."""
+    table = parse_toml(text, name, DialectTable, DialectTableError)
     if table.partner != name:
         raise DialectTableError(f"{name}.toml: partner is {table.partner!r}, expected {name!r}")
     return table

@@ -25,12 +25,12 @@ Guarantees:
 """
 
 import re
-import tomllib
 from importlib import resources
 from types import MappingProxyType
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from canonical.dialects.table import parse_toml
 from canonical.milestones import Milestone
 
 __all__ = [
@@ -88,14 +88,7 @@ class CarrierTable(BaseModel):
 
 def parse_carrier_table(text: str, name: str) -> CarrierTable:
     """Validate the TOML ``text`` of the code file of carrier ``name``."""
-    try:
-        table = CarrierTable.model_validate(tomllib.loads(text))
-    except tomllib.TOMLDecodeError as err:
-        raise CarrierCodesError(f"{name}.toml: not TOML: {err}") from err
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise CarrierCodesError(f"{name}.toml: {where}: {first['msg']}") from err
+    table = parse_toml(text, name, CarrierTable, CarrierCodesError)
     if table.carrier != name:
         raise CarrierCodesError(f"{name}.toml: carrier is {table.carrier!r}, expected {name!r}")
     return table

@@ -73,7 +73,7 @@ def create_app(settings: ApiSettings, client: Client, store: Engine) -> web.Appl
     )
     app = web.Application(
         middlewares=[
-            observability_middleware(store),
+            observability_middleware(store, settings.trusted_proxies),
             problem_middleware,
             client_limits(settings),  # per client address, before authentication
             timeout_middleware(settings.request_timeout_s),

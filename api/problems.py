@@ -1,16 +1,43 @@
-"""RFC 9457 problem details: every error the API returns has this shape."""
+"""RFC 9457 problem details: every error the API returns has this shape.
 
+Every problem built while a request is served (inside :func:`identified`, which the API's
+outermost middleware opens, ``api/observability.py``) also carries that request's
+``request_id`` and ``trace_id`` members (RFC 9457 §3.2 extension members), the same values as
+its ``X-Request-Id`` / ``X-Trace-Id`` headers and its access-log line. Answers written before
+any request is read (the connection limits' 408 and 503, ``workers/serving.py``) have none.
+"""
+
+import contextvars
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
+__all__ = [
+    "KEPT_HEADERS", "PROBLEM_JSON", "bad_idempotency_key", "identified", "problem",
+    "problem_middleware", "query_problem", "validation_problem",
+]  # fmt: skip
 log = logging.getLogger("borderflow.api")
+_request_ids: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "borderflow_request_ids", default=None
+)
 
 PROBLEM_JSON = "application/problem+json"
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 """Headers of aiohttp's own error answers that the problem+json answer keeps."""
+
+
+@contextmanager
+def identified(request_id: str, trace_id: str) -> Iterator[None]:
+    """Every :func:`problem` built inside the block names this request and trace."""
+    token = _request_ids.set({"request_id": request_id, "trace_id": trace_id})
+    try:
+        yield
+    finally:
+        _request_ids.reset(token)
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> web.Response:
@@ -18,6 +45,8 @@ def problem(status: int, title: str, detail: str | None = None, **extra: Any) ->
     if detail:
         body["detail"] = detail
     body.update(extra)
+    for key, value in (_request_ids.get() or {}).items():
+        body.setdefault(key, value)
     return web.json_response(body, status=status, content_type=PROBLEM_JSON)
 
 

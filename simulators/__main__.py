@@ -13,6 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
+from observability.logs import LogSettings
 from simulators.app import start_simulators
 from simulators.settings import SimulatorSettings
 
@@ -40,9 +41,7 @@ async def serve(settings: SimulatorSettings) -> None:
 
 def main() -> int:
     """Entry point; returns the process exit status."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    LogSettings().apply()  # BORDERFLOW_LOG_FORMAT=json: every line JSON, as the platform's
     try:
         settings = SimulatorSettings()
     except ValidationError as exc:

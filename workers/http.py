@@ -22,6 +22,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from observability.logs import sdk_core_logging
 from observability.metrics import CONTENT_TYPE, exposition
 from workers.serving import HttpServing, start_serving
 
@@ -91,9 +92,15 @@ def sdk_runtime(port: int) -> Runtime:
     """A Temporal runtime whose core serves the SDK metrics (Prometheus text) on
     ``127.0.0.1:port``, a loopback-only port that :func:`metrics_route` bridges into the
     worker's ``/metrics``. Install it with ``Runtime.set_default`` before any client connects.
-    The SDK's own names are kept (``temporal_…``), so Temporal's dashboards work as they are."""
+    The SDK's own names are kept (``temporal_…``), so Temporal's dashboards work as they are.
+    The core's own log lines are forwarded to Python logging (``temporalio.core``), so they are
+    masked and formatted like every other line (JSON when asked for)."""
     bind = f"127.0.0.1:{port}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind)))
+    return Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=bind), logging=sdk_core_logging()
+        )
+    )
 
 
 def metrics_route(sdk_port: int | None = None) -> web.RouteDef:

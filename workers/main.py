@@ -23,7 +23,7 @@ from activities.odoo import OdooClient
 from activities.reconcile import ReconcileActivities
 from activities.shipment import ShipmentActivities
 from activities.tms import TmsClient
-from observability.logs import setup_logging
+from observability.logs import LogSettings, setup_logging
 from observability.tracing import setup_tracing, traced_client
 from store.db import make_engine
 from store.migrate import require_current_schema
@@ -176,6 +176,7 @@ async def schedule_reconciliation(
 
 
 def main() -> None:
+    LogSettings().apply()  # first: an error in the settings is logged as asked for
     settings = WorkerSettings()
     setup_logging(settings.log_format, settings.log_level)
     require_current_schema(settings.database_url, "worker")  # before connecting to anything

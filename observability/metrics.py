@@ -17,6 +17,11 @@ API (what partners and ops send):
   normalized to ``UNKNOWN``;
 - ``borderflow_shipments{status}`` (gauge): shipments per ``ShipmentStatus``, counted
   periodically in Temporal visibility (:mod:`observability.gauges`);
+- ``borderflow_shipments_stuck{stage}`` (gauge): running shipments that the latest finished
+  reconciliation run found stale in that stage (quiet for at least the stage's staleness
+  threshold) and could not move on by polling (:mod:`observability.gauges`);
+- ``borderflow_reconciliation_finished_timestamp_seconds`` (gauge): when that run finished
+  (Unix time): how old the stuck counts are;
 - ``borderflow_inbox_dead_letters`` (gauge): dead letters in the inbox, counted periodically;
 - ``borderflow_inbox_late_letters`` (gauge): webhooks kept ``late`` (they arrived after their
   shipment had ended), counted with the dead letters;
@@ -28,12 +33,37 @@ API (what partners and ops send):
 milestones. ``outcome`` is ``ok`` (< 400), ``client_error`` (4xx), ``server_error`` (5xx),
 ``timeout`` or ``connection_error``. Workflows cannot record metrics (no I/O); activities they
 call can, with the ``record_*`` functions here.
+
+Aggregating across pods: the gauges of :data:`GLOBAL_GAUGES` hold *global* counts (all of
+Temporal visibility, the whole store, the latest report), and every API pod publishes the same
+value: the dashboard and the alerts read them with ``max`` (``max by (status)
+(borderflow_shipments)``), never ``sum``, which would multiply them by the number of pods (the
+HPA runs 2 to 10). ``max`` rather than ``avg`` or ``min``: a pod that has not refreshed yet has
+no sample (it is left out), and a pod whose round failed keeps its previous values, which
+``max`` reads at worst one round late. Counters and histograms are per process and are summed.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
+
+__all__ = [
+    "CONTENT_TYPE",
+    "GLOBAL_GAUGES",
+    "exposition",
+    "record_http_request",
+    "record_invoice_lag",
+    "record_milestone",
+    "record_partner_request",
+    "record_sla_breach",
+    "record_unmapped",
+    "set_dead_letters",
+    "set_late_letters",
+    "set_shipments",
+    "set_stuck",
+]
 
 PARTNER_REQUESTS = Counter(
     "borderflow_partner_requests_total",
@@ -65,6 +95,16 @@ UNMAPPED_CODES = Counter(
     ["partner"],
 )
 SHIPMENTS = Gauge("borderflow_shipments", "Shipments by ShipmentStatus (stage).", ["status"])
+SHIPMENTS_STUCK = Gauge(
+    "borderflow_shipments_stuck",
+    "Running shipments the latest reconciliation found stale in their stage and could not move "
+    "on by polling, by stage.",
+    ["stage"],
+)
+RECONCILIATION_FINISHED = Gauge(
+    "borderflow_reconciliation_finished_timestamp_seconds",
+    "When the reconciliation run that the stuck counts come from finished (Unix time).",
+)
 INBOX_DEAD_LETTERS = Gauge("borderflow_inbox_dead_letters", "Dead letters in the webhook inbox.")
 INBOX_LATE_LETTERS = Gauge(
     "borderflow_inbox_late_letters",
@@ -77,6 +117,17 @@ HTTP_REQUESTS = Counter(
 )
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+GLOBAL_GAUGES = frozenset(
+    {
+        "borderflow_shipments",
+        "borderflow_shipments_stuck",
+        "borderflow_reconciliation_finished_timestamp_seconds",
+        "borderflow_inbox_dead_letters",
+        "borderflow_inbox_late_letters",
+    }
+)
+"""Gauges every API pod fills with the same global count: aggregate them with ``max``."""
 
 
 def record_sla_breach(clock: str) -> None:
@@ -108,9 +159,17 @@ def record_http_request(route: str, status: int) -> None:
 
 
 def set_shipments(counts: Mapping[str, int]) -> None:
-    """Replace the per-status shipment counts (a status missing from ``counts`` reads 0)."""
+    """Set the per-status shipment counts (a status missing from ``counts`` keeps its value)."""
     for status, count in counts.items():
         SHIPMENTS.labels(status=status).set(count)
+
+
+def set_stuck(counts: Mapping[str, int], finished_at: datetime) -> None:
+    """Set the per-stage stuck counts of the reconciliation run that finished at
+    ``finished_at`` (a stage missing from ``counts`` keeps its value)."""
+    for stage, count in counts.items():
+        SHIPMENTS_STUCK.labels(stage=stage).set(count)
+    RECONCILIATION_FINISHED.set(finished_at.timestamp())
 
 
 def set_dead_letters(count: int) -> None:

@@ -13,10 +13,16 @@ Spans are always created and propagated, so trace ids reach logs, the audit trai
 partners; ``BORDERFLOW_OTEL_EXPORTER`` only chooses where finished spans go: ``otlp`` (OTLP
 over HTTP to ``BORDERFLOW_OTEL_ENDPOINT``, or the standard ``OTEL_EXPORTER_OTLP_*``
 variables), ``console`` (stderr), or ``none`` (nowhere, the default).
+
+Every process's spans carry the resource ``service.name`` (``borderflow-api``,
+``borderflow-worker``, ``borderflow-cli``, …) and ``service.version``: the installed
+``borderflow`` distribution's version (:func:`service_version`), so a trace says which release
+made it. ``OTEL_RESOURCE_ATTRIBUTES`` may add attributes but cannot override these two.
 """
 
 import logging
 import sys
+from importlib import metadata
 from typing import Literal
 
 from opentelemetry import trace
@@ -35,10 +41,26 @@ ORDER_REF = "borderflow.order_ref"
 PARTNER = "borderflow.partner"
 PARTNER_EVENT_ID = "borderflow.partner_event_id"
 SHIPMENT_PREFIX = "shipment-"
+DISTRIBUTION = "borderflow"
+UNKNOWN_VERSION = "0+unknown"
 
 Exporter = Literal["otlp", "console", "none"]
 log = logging.getLogger("borderflow.tracing")
 _installed: TracerProvider | None = None
+
+
+def service_version() -> str:
+    """The version of the installed ``borderflow`` distribution (``0+unknown`` when the code
+    runs without being installed)."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return UNKNOWN_VERSION
+
+
+def service_resource(service: str) -> Resource:
+    """The resource of every span of this process: ``service.name`` and ``service.version``."""
+    return Resource.create({"service.name": service, "service.version": service_version()})
 
 
 def setup_tracing(
@@ -51,7 +73,7 @@ def setup_tracing(
     global _installed
     if _installed is not None:
         return _installed
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider = TracerProvider(resource=service_resource(service))
     if exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -60,7 +82,7 @@ def setup_tracing(
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     trace.set_tracer_provider(provider)
     _installed = provider
-    log.info("tracing: service %s, exporter %s", service, exporter)
+    log.info("tracing: service %s %s, exporter %s", service, service_version(), exporter)
     return provider
 
 

@@ -22,6 +22,7 @@ SETTINGS_MODULES = (
 )  # fmt: skip
 METRICS = frozenset({
     "borderflow_milestones_total", "borderflow_unmapped_codes_total",
+    "borderflow_shipments_stuck", "borderflow_reconciliation_finished_timestamp_seconds",
     "borderflow_sla_breaches_total", "borderflow_shipments", "borderflow_invoice_lag_seconds",
     "borderflow_inbox_dead_letters", "borderflow_partner_requests_total",
     "borderflow_partner_request_seconds", "borderflow_http_requests_total",

@@ -82,8 +82,11 @@ async def test_the_api_request_span_is_the_root_of_the_workflow_activities_and_p
         if span.parent is not None and span.parent.span_id == tms_run.context.span_id
     ]  # fmt: skip
     assert tms_call.kind is SpanKind.CLIENT
-    url = attributes(tms_call).get("url.full") or attributes(tms_call)["http.url"]  # semconv
-    assert str(url).startswith(lifecycle.sims.url("tms"))
+    call = attributes(tms_call)  # the stable HTTP semantic conventions, never the old names
+    assert str(call["url.full"]).startswith(lifecycle.sims.url("tms"))
+    assert call["http.request.method"] == "POST" and call["http.response.status_code"] < 400
+    assert {"server.address", "server.port"} <= set(call)
+    assert not {"http.method", "http.url", "http.status_code"} & set(call)
     async with httpx.AsyncClient() as http:
         received = (await http.get(f"{lifecycle.sims.url('tms')}/_sim/requests")).json()
     trace_id = format_trace_id(root.context.trace_id)

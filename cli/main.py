@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from opentelemetry import propagate
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from activities.odoo import OdooClient
 from cli import partners, reconcile
@@ -427,6 +428,8 @@ def run_command(args: argparse.Namespace) -> int:
         first = err.errors()[0]
         field = "BORDERFLOW_" + "_".join(str(part) for part in first["loc"]).upper()
         return fail(f"invalid setting {field}: {first['msg']}", 2)
+    except SettingsError as err:  # a value pydantic-settings could not even parse (bad JSON)
+        return fail(f"invalid setting: {err}", 2)
 
 
 def stdout_reader_gone() -> bool:

@@ -73,3 +73,11 @@ def test_a_reader_that_stops_early_gets_no_traceback() -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0
     assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr
+
+
+def test_a_setting_that_is_not_json_is_one_line_and_exit_2() -> None:
+    for ports in ('{"nobody": 1}', "not json"):
+        listed = run("--json", BORDERFLOW_SIM_PORTS=ports)
+        assert listed.returncode == 2 and listed.stdout == "", listed.stderr
+        assert len(listed.stderr.strip().splitlines()) == 1
+        assert listed.stderr.startswith("borderflow: invalid setting"), listed.stderr

@@ -148,7 +148,7 @@ class InboxDelivery:
         events = [e.model_copy(update={"shipment_id": shipment_id}) for e in events]
         handle = self._client.get_workflow_handle(shipment_id)
         try:
-            await self._signal(handle, message, events)
+            await self._signal(handle, message, events, normalized.current_event_id)
         except RPCError as err:
             return await self._not_signalled(message, handle, err, replay=replay)
         for event in events:  # each event signalled (a repeat left out is not counted)
@@ -161,7 +161,7 @@ class InboxDelivery:
 
     async def _signal(
         self, handle: WorkflowHandle[Any, Any], message: InboxMessage,
-        events: list[ShipmentEvent],
+        events: list[ShipmentEvent], current_event_id: str | None = None,
     ) -> None:  # fmt: skip
         """One span, at most one signal: ``events`` (none: no signal), then remember them."""
         with tracer().start_as_current_span("deliver events") as span:
@@ -172,7 +172,10 @@ class InboxDelivery:
                 return
             first = events[0]
             span.set_attribute(PARTNER_EVENT_ID, first.source.partner_event_id or first.dedupe_key)
-            batch = EventBatch(events=events, partner=message.partner, inbox_message_id=message.id)
+            batch = EventBatch(
+                events=events, partner=message.partner, inbox_message_id=message.id,
+                current_event_id=current_event_id,
+            )  # fmt: skip
             await handle.signal(ShipmentWorkflow.events, batch, rpc_timeout=SIGNAL_TIMEOUT)
         self._delivered.signalled(handle.id, (event.event_id for event in events))
 

@@ -87,6 +87,10 @@ class EventBatch(BaseModel):
     """Who sent them (``easypost``, ``broker``, ``ops``…)."""
     inbox_message_id: int | None = None
     """The stored webhook they came from (``GET /v1/inbox/{id}``), for the timeline."""
+    current_event_id: str | None = None
+    """The webhook's event that is the vendor's own current status
+    (``NormalizedWebhook.current_event_id``), even when it was signalled before and is not in
+    ``events``: the shipment follows it whatever the times say (``workflows.progress``)."""
 
 
 class ShipmentStatus(BaseModel):

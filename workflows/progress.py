@@ -8,6 +8,16 @@ Pure and deterministic (the workflow calls it; tests call it directly). The rule
   < proof of delivery). An event never moves it backwards: a late, older scan is recorded but
   changes nothing. An EXCEPTION (or return to sender) re-opens a shipment that is not yet
   delivered; progress that happened after the exception closes it again.
+- The vendor's own current status (``EventBatch.current_event_id``: EasyPost ``status``,
+  AfterShip ``tag``, Shippo ``tracking_status``, DCSA by classifier and time) outranks the
+  times, which vendors' scans can contradict: after the batch's events, a standing ACTUAL
+  current event that is an EXCEPTION (or return to sender) opens the exception unless the goods
+  are delivered, however old its time; a current progress event closes an open exception of the
+  same partner, however old its time (an exception another partner or ops reported closes only
+  by the rule above). Progress never moves backwards for it: a current IN_TRANSIT after
+  DELIVERED changes nothing. The log remembers that event until another ACTUAL event arrives,
+  and a retraction's fold follows it again; a current event the log does not hold (trimmed,
+  retracted, never received) changes nothing.
 - A retraction of an event the log still holds removes it, and the state is folded again: the
   fold of the events already trimmed (``base``), then the held events in ``occurred_at`` order.
   A retraction of an event no longer held (or not yet received) is recorded and changes
@@ -106,6 +116,21 @@ class Progress(BaseModel):
         proof = event.proof_of_delivery is not None and self.proof_event_id is None
         return rank >= DELIVERED_RANK and proof
 
+    def follow_current(self, event: ShipmentEvent) -> None:
+        """Follow the vendor's own current status, ``event`` (standing, already folded by
+        ``apply``), whatever the times: an exception opens unless the goods are delivered;
+        progress closes an exception of the same partner. The rank is left as it is."""
+        if event.classifier is not EventClassifier.ACTUAL:
+            return
+        if event.milestone in REOPENING:
+            if self.delivered_at is None:
+                self.exception = event
+            return
+        open_ = self.exception
+        if event.milestone in RANK and open_ is not None:
+            if open_.source.partner == event.source.partner:
+                self.exception = None
+
     def apply(self, event: ShipmentEvent) -> None:
         """Fold one standing event (not a retraction, not retracted) into the state."""
         if event.classifier is not EventClassifier.ACTUAL:
@@ -146,7 +171,7 @@ class PartnerIds(BaseModel):
 class EventLogState(BaseModel):
     """An ``EventLog`` as data: what a shipment carries across continue-as-new. Its size is
     bounded: ``KEEP_EVENTS`` events, ``KEEP_IDS`` ids, ``2 * (KEEP_PARTNERS + 1)`` windows,
-    ``KEEP_RETRACTED`` retracted ids, two ``Progress``."""
+    ``KEEP_RETRACTED`` retracted ids, two ``Progress``, one current event id."""
 
     events: list[ShipmentEvent] = Field(default_factory=list)
     progress: Progress = Field(default_factory=Progress)
@@ -157,6 +182,8 @@ class EventLogState(BaseModel):
     partners: list[PartnerIds] = Field(default_factory=list)
     retracted: list[tuple[str, Milestone | None]] = Field(default_factory=list)
     """Retracted event ids, oldest first, with the milestone when it was known."""
+    current: str | None = None
+    """The vendor's current event followed last, while no ACTUAL event arrived after it."""
     seen: list[str] = Field(default_factory=list)
     """Only in states carried by an earlier version (every id ever seen): honoured for the run
     that reads it, never carried again."""
@@ -212,6 +239,7 @@ class EventLog:
         self._partners = {w.partner for w in state.partners if w.partner is not None}
         self._ids = sum(len(w.entries) for w in self._windows.values())
         self._earlier = frozenset(state.seen)
+        self._current = state.current
         if state.seen and not state.partners:  # carried by an earlier version
             for event in self.events:
                 self._remember(event)
@@ -220,7 +248,7 @@ class EventLog:
         return EventLogState(
             events=list(self.events), progress=self.progress.model_copy(deep=True),
             trimmed=self.trimmed, base=self._base.model_copy(deep=True),
-            retracted=list(self._retracted.items()),
+            retracted=list(self._retracted.items()), current=self._current,
             partners=[PartnerIds(partner=partner, actual=actual, ids=list(w.entries),
                                  watermark=w.watermark)
                       for (partner, actual), w in self._windows.items()],
@@ -249,9 +277,19 @@ class EventLog:
             self._retract(retracts)
         elif event.milestone not in CUSTOMS and event_id not in self._retracted:
             self.progress.apply(event)
+            if event.classifier is EventClassifier.ACTUAL:
+                self._current = None  # a later word than the vendor's current status
         if len(self.events) > KEEP_EVENTS:
             self.trim(KEEP_EVENTS)
         return True
+
+    def follow(self, event_id: str | None) -> None:
+        """After a batch: follow the vendor's current event ``event_id`` (see the rules) when
+        the log holds it standing, ACTUAL and not customs; otherwise nothing changes."""
+        event = self._standing_actual(event_id)
+        self._current = event.event_id if event is not None else None
+        if event is not None:
+            self.progress.follow_current(event)
 
     def standing(self) -> list[ShipmentEvent]:
         """Held events that are not retractions and were not retracted, by ``occurred_at``."""
@@ -297,6 +335,14 @@ class EventLog:
             and event.milestone not in CUSTOMS
         )  # fmt: skip
 
+    def _standing_actual(self, event_id: str | None) -> ShipmentEvent | None:
+        """The held event ``event_id`` if it counts and is ACTUAL (newest arrival first)."""
+        if event_id is None or event_id not in self._held:
+            return None
+        event = next(e for e in reversed(self.events) if e.event_id == event_id)
+        actual = event.classifier is EventClassifier.ACTUAL
+        return event if actual and self._counts(event) else None
+
     def _window(self, event: ShipmentEvent, *, create: bool) -> _Window | None:
         partner = event.source.partner
         known = partner in self._partners or len(self._partners) < KEEP_PARTNERS
@@ -332,4 +378,7 @@ class EventLog:
         for event in self.standing():
             if event.milestone not in CUSTOMS:
                 progress.apply(event)
+        current = self._standing_actual(self._current)
+        if current is not None:
+            progress.follow_current(current)
         self.progress = progress

@@ -12,7 +12,8 @@ Guarantees:
 - State is one model (``workflows.state.ShipmentState``), carried whole through
   continue-as-new at a safe wait, after every handler finished; its size is bounded.
 - Partner events arrive as one ``events`` signal per webhook (``EventBatch``) and are
-  recorded once per ``event_id`` (``workflows.progress``); customs events reach their
+  recorded once per ``event_id`` (``workflows.progress``), then the vendor's current status
+  (``EventBatch.current_event_id``) is followed whatever the times; customs events reach their
   declaration in the same workflow task.
 - SLA deadlines (``workflows.sla``) are one durable timer on the next escalation, re-armed
   only when that moment changes (``workflows.escalation`` tells who must know).
@@ -256,11 +257,14 @@ class ShipmentWorkflow:
 
     @workflow.signal
     def events(self, batch: EventBatch) -> None:
-        """The new events of one webhook, recorded once each (repeats change nothing)."""
+        """The new events of one webhook, recorded once each (repeats change nothing), then
+        the vendor's current status followed (``batch.current_event_id``)."""
         for event in self._log.add_all(batch.events):
             retracted = self._log.milestone_of(event.retracts_event_id)
             if event.milestone in CUSTOMS or retracted in CUSTOMS:
                 self._clearance.receive(event)
+        if batch.current_event_id is not None:
+            self._log.follow(batch.current_event_id)
         if self._log.progress.has_reached(Milestone.PICKED_UP):
             self._state.sla.meet(Clock.PICKUP, workflow.now())
 

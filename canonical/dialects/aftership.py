@@ -14,7 +14,8 @@
 - Current state: the tracking's ``tag`` / ``subtag`` is AfterShip's current status. The
   checkpoint that matches it (``tag`` and ``subtag``, else ``tag`` alone; the latest one when
   several do) sorts last even when the carrier's times put another checkpoint after it (its
-  ``sort_at``; its ``occurred_at`` is kept). No matching checkpoint: times decide alone.
+  ``sort_at``; its ``occurred_at`` is kept) and is the payload's ``current_event_id`` (the
+  shipment follows it, ``workflows.progress``). No matching checkpoint: times decide alone.
 - Checkpoint countries are ISO alpha-3: they become alpha-2. ``msg.signed_by`` is the proof of
   delivery of DELIVERED events.
 - Other webhook events (``edd_revise``…) are valid but carry no shipment event.
@@ -147,8 +148,8 @@ def _current_last(tracking: Tracking, drafts: list[Draft]) -> list[Draft]:
         return drafts
     others = [_sort_key(draft) for i, draft in enumerate(drafts) if i != current]
     latest = max(others, default=EARLIEST)
-    if _sort_key(drafts[current]) <= latest:
-        drafts[current] = replace(drafts[current], sort_at=latest + AFTER)
+    sort_at = latest + AFTER if _sort_key(drafts[current]) <= latest else drafts[current].sort_at
+    drafts[current] = replace(drafts[current], sort_at=sort_at, current=True)
     return drafts
 
 

@@ -22,6 +22,9 @@ Every refusal is a :class:`MalformedPayload` naming the version it tried (``TNT 
   the later update (``eventUpdatedDateTime``, 2.2/Beta ``eventCreatedDateTime``). ESTIMATED and
   PLANNED events never are the current state, however late their time (an estimate is about the
   future); with no such ACTUAL event there is none. The payload's order does not decide it.
+  It is the payload's ``current_event_id`` (the shipment follows it, ``workflows.progress``);
+  unlike the aggregators' current status it need not be the last event (events stay in update
+  order).
 """
 
 from collections.abc import Sequence
@@ -86,7 +89,7 @@ def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
     booking = next(filter(None, (refs[0] for _, refs in read)), None)
     document = next(filter(None, (refs[1] for _, refs in read)), None)
     key = drafts[0].partner_event_id if single else None
-    return webhook(
+    normalized = webhook(
         PARTNER,
         dedupe_key=key or body_key(body),
         drafts=drafts,
@@ -94,6 +97,9 @@ def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:
         received_at=received_at,
         subject=booking or document or "",
     )
+    current = current_event(normalized.events)  # defined on canonical events, not drafts
+    normalized.current_event_id = current.event_id if current is not None else None
+    return normalized
 
 
 def current_event(events: Sequence[ShipmentEvent]) -> ShipmentEvent | None:

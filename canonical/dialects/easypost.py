@@ -21,7 +21,8 @@ Precedence (``/tmp/notes/canonical-easypost.md``, docs/canonical.md):
   carrier tables.
 - Current state: the Tracker's ``status`` (and ``status_detail``) is EasyPost's current state.
   The last listed detail that has it is ordered last (``sort_at``) even when its ``datetime``
-  is earlier than other details': a vendor's times may contradict its own sequence.
+  is earlier than other details': a vendor's times may contradict its own sequence. It is the
+  payload's ``current_event_id``: the shipment follows it (``workflows.progress``).
 """
 
 from dataclasses import replace
@@ -131,7 +132,7 @@ def _drafts(tracker: Tracker, signer: ProofOfDelivery | None) -> list[Draft]:
     current = current_detail(tracker)
     if current is not None:
         newest = max(draft.occurred_at for draft in drafts)
-        drafts[current] = replace(drafts[current], sort_at=newest + LAST)
+        drafts[current] = replace(drafts[current], sort_at=newest + LAST, current=True)
     return drafts
 
 

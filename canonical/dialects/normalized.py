@@ -27,9 +27,14 @@ class NormalizedWebhook(BaseModel):
     ``dedupe_key`` identifies the payload itself (the webhook delivery: EasyPost Event.id,
     AfterShip event_id, …, else a hash of the body) for the inbox; each event has its own.
     ``events`` are oldest first; an empty list means the payload carries no shipment event.
+    ``current_event_id`` names the event of ``events`` that is the vendor's own current status
+    (EasyPost ``status``, AfterShip ``tag``, Shippo ``tracking_status``, DCSA by classifier and
+    time; it is also the last event): the shipment follows it whatever the times say. None when
+    the vendor has no current-status field, or none of its events matches it.
     """
 
     partner: str
     dedupe_key: str
     events: list[ShipmentEvent] = Field(max_length=MAX_EVENTS)
     references: PartnerReferences
+    current_event_id: str | None = None

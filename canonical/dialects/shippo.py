@@ -7,7 +7,8 @@
   and ``location``) or its ``object_id``, and is then one event, not two: the history entry,
   with the history's ``object_id``. A current status the history lacks is one more event.
 - The current status is the shipment's current state: its event is last (``sort_at``), even
-  when Shippo stamps an earlier entry later than it.
+  when Shippo stamps an earlier entry later than it, and is the payload's ``current_event_id``
+  (the shipment follows it, ``workflows.progress``).
 - Each event's dedupe key is its ``object_id`` (else hashed from the tracking number,
   ``status_date`` and ``STATUS/substatus``).
 - Shippo documents UTC: a naive ``status_date`` is read as UTC.
@@ -113,7 +114,8 @@ def _drafts(track: Track) -> list[Draft]:
     if repeats:
         current = history.pop(repeats[-1])
     latest = max([current.status_date, *(entry.status_date for entry in history)])
-    return [_draft(status) for status in history] + [replace(_draft(current), sort_at=latest)]
+    last = replace(_draft(current), sort_at=latest, current=True)
+    return [_draft(status) for status in history] + [last]
 
 
 def normalize(body: bytes, *, received_at: datetime) -> NormalizedWebhook:

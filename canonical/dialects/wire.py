@@ -13,6 +13,8 @@ Guarantees of :func:`webhook` (hence of every normalizer):
   ``time_basis`` says how it was derived (:mod:`canonical.dialects.times`); an event whose time
   is RECEIVED hashes no time into its dedupe key (a redelivery is received later);
 - ``proof_of_delivery`` is only ever set on DELIVERED events;
+- ``current_event_id`` is the ``event_id`` of the one draft flagged ``current`` (the vendor's
+  own current status), else None; more than one flagged draft is a programming error;
 - anything pydantic refuses in partner data is a :class:`MalformedPayload` naming the field.
 """
 
@@ -202,6 +204,9 @@ class Draft:
     """What identifies the event in a hashed dedupe key when the raw code is too coarse."""
     time_basis: TimeBasis = TimeBasis.OFFSET
     """How ``occurred_at`` was derived (:func:`canonical.dialects.times.place`)."""
+    current: bool = False
+    """The vendor's own current status (at most one draft of a payload): the shipment follows
+    it whatever the times say (``NormalizedWebhook.current_event_id``)."""
 
 
 def _event(partner: str, draft: Draft, subject: str, received_at: datetime) -> ShipmentEvent:
@@ -247,14 +252,18 @@ def webhook(
         raise ValueError("received_at must be timezone-aware")
     if len(drafts) > MAX_EVENTS:
         raise MalformedPayload(partner, "events", f"{len(drafts)} events; at most {MAX_EVENTS}")
+    if sum(draft.current for draft in drafts) > 1:
+        raise ValueError("at most one draft is the current status")
     ordered = sorted(drafts, key=lambda draft: draft.sort_at or draft.occurred_at)
     try:
         events = [_event(partner, draft, subject, received_at) for draft in ordered]
     except ValidationError as err:
         raise malformed(partner, err, "event") from err
+    current = next((e.event_id for d, e in zip(ordered, events, strict=True) if d.current), None)
     return NormalizedWebhook(
-        partner=partner, dedupe_key=dedupe_key, events=events, references=references
-    )
+        partner=partner, dedupe_key=dedupe_key, events=events, references=references,
+        current_event_id=current,
+    )  # fmt: skip
 
 
 def no_events(partner: str, dedupe_key: str, received_at: datetime) -> NormalizedWebhook:

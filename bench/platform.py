@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from activities.odoo import OdooClient
+from bench.ports import free_port
 from canonical.partners import partner, partners, simulated
 from workflows.client import connect
 
@@ -78,12 +78,6 @@ def port_env(ports: dict[str, int]) -> dict[str, str]:
         **{f"BORDERFLOW_{name.upper()}_PORT": str(ports[name]) for name in PORT_NAMES},
         "BORDERFLOW_SIM_PORTS": json.dumps(sims),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def read_env(path: Path) -> dict[str, str]:

@@ -3,20 +3,17 @@
 import atexit
 import functools
 import shutil
-import socket
 import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bench.ports import free_port
 from store.db import make_engine
 from store.migrate import upgrade
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+__all__ = ["free_port", "migrated_engine"]
+"""``free_port`` is the benchmarks' (one implementation: see ``bench/ports.py``)."""
 
 
 def migrated_engine(url: str) -> Engine:

@@ -7,6 +7,10 @@ It is the registry's partner ``notify`` (:mod:`canonical.partners`): its port is
 ``200 ok`` (text/plain), or ``400`` with ``invalid_payload`` / ``no_text`` /
 ``invalid_blocks``. A repeated ``Idempotency-Key`` is acknowledged (200 ok) and not stored
 twice, whatever its body. No authentication (Slack webhook URLs are the secret).
+``POST /hooks/alerts`` takes what Alertmanager's ``webhook_configs`` send (its documented
+webhook JSON, ``version`` "4": ``status``, ``receiver``, ``groupKey``, ``alerts[]`` with
+``labels``, ``annotations``, ``startsAt``…), so that compose's alerts reach someone locally: it
+answers ``200`` and stores it on the channel ``alerts``, or ``400`` naming the missing field.
 Injected faults answer like Slack does: plain text (``rate_limited`` with ``Retry-After``,
 ``service_unavailable``, …) with the injected status.
 Test helpers: ``GET /_sim/messages`` lists what was stored, oldest first, as
@@ -96,6 +100,29 @@ async def post_message(request: web.Request) -> web.Response:
     return web.Response(text="ok", content_type="text/plain")
 
 
+ALERT_FIELDS = ("version", "status", "receiver", "groupKey", "alerts")
+"""What every Alertmanager webhook notification carries (prometheus.io, Alertmanager
+configuration, ``<webhook_config>``)."""
+
+
+async def post_alerts(request: web.Request) -> web.Response:
+    """``POST /hooks/alerts``: one Alertmanager notification (a group of alerts)."""
+    try:
+        notification = json.loads(await request.read())
+    except ValueError:
+        return web.json_response({"error": "not JSON"}, status=400)
+    fields = notification if isinstance(notification, dict) else {}
+    missing = [field for field in ALERT_FIELDS if field not in fields]
+    if missing or not isinstance(notification["alerts"], list):
+        return web.json_response({"error": f"not an Alertmanager notification: {missing}"},
+                                 status=400)  # fmt: skip
+    state = request.app[STATE_KEY]
+    state.messages.append({"received_at": iso_now(), "channel": "alerts",
+                           "idempotency_key": None, "message": notification})  # fmt: skip
+    logger.info("finance: %s alert group %s", notification["status"], notification["groupKey"])
+    return web.json_response({"status": "ok"})
+
+
 async def sim_messages(request: web.Request) -> web.Response:
     """``GET /_sim/messages``."""
     return web.json_response(request.app[STATE_KEY].messages)
@@ -107,6 +134,7 @@ def create_finance_app(settings: SimulatorSettings) -> web.Application:
     state = FaultState("notify", settings.faults_for("notify"))
     app = web.Application(middlewares=[fault_middleware(state, slack_failure)])
     app[STATE_KEY] = FinanceState()
+    app.router.add_post("/hooks/alerts", post_alerts)  # before /hooks/{channel}: it wins
     app.router.add_post("/hooks/{channel}", post_message)
     app.router.add_get("/_sim/messages", sim_messages)
     install_fault_routes(app, state)

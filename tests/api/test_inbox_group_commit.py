@@ -3,6 +3,7 @@ transaction, each is answered only once its row is committed, and a failed commi
 every waiter with an error (never as stored)."""
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,28 @@ async def test_one_bad_payload_fails_only_its_own_webhook(engine: Engine) -> Non
     assert all(isinstance(a, tuple) and a[1] for a in ok), answers
     assert len(stored_of(engine, [m.dedupe_key for m in [*good, bad]])) == len(good)
     await delivery.close()
+
+
+async def test_a_writer_stopped_mid_round_answers_its_waiters_with_an_error(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.inbox_delivery
+
+    inside, release = threading.Event(), threading.Event()
+    real = api.inbox_delivery.store_messages
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        inside.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api.inbox_delivery, "store_messages", slow)
+    delivery = inbox(engine)
+    waiters = [asyncio.create_task(delivery.store(payload(f"stop-{uuid.uuid4().hex}")))
+               for _ in range(3)]  # fmt: skip
+    await asyncio.to_thread(inside.wait, 10)  # the round's transaction is under way
+    assert delivery._writer is not None
+    delivery._writer.cancel()  # the writer stops mid-round (the process is stopping)
+    outcomes = await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True), 10)
+    release.set()
+    assert all(isinstance(o, RuntimeError) and "stopped" in str(o) for o in outcomes), outcomes

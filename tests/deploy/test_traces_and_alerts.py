@@ -154,7 +154,7 @@ def test_the_receiver_posts_where_compose_says() -> None:
     for hook in hooks:
         source = mounted[hook["url_file"]]
         content = str(configs[source]["content"])
-        assert content == "${ALERT_WEBHOOK_URL:-http://simulators:8094/hooks/ops}"
+        assert content == "${ALERT_WEBHOOK_URL:-http://simulators:8094/hooks/alerts}"
     command = service["command"]
     assert "--config.file=/etc/alertmanager/alertmanager.yml" in command
     assert (

@@ -15,14 +15,13 @@ import httpx
 import pytest
 from api_support import start_shipment
 from live import LiveApi
-from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
+from test_api_webhook_batches import batches
 from webhook_payloads import send
 
 from canonical.dialects import normalize
 from canonical.milestones import Milestone
 from store.tracking import link_tracking
-from workflows.models import AcceptedShipment, EventBatch, ShipmentStatus
 
 PICKED = ("in_transit", "arrived_at_facility", "2026-11-20T10:00:00+01:00")
 FAILED = ("failure", "address_not_found", "2026-11-20T09:00:00+01:00")  # stamped earlier
@@ -40,24 +39,6 @@ def tracker_updated(number: str, status: str, *scans: tuple[str, str, str]) -> b
         "result": {"object": "Tracker", "id": "trk_1", "tracking_code": number,
                    "status": status, "tracking_details": details},
     }).encode()  # fmt: skip
-
-
-async def status_after_signals(handle: WorkflowHandle[object, object]) -> ShipmentStatus:
-    """The status once every signal sent so far is handled (an update runs after them)."""
-    accepted = await handle.execute_update("accept", result_type=AcceptedShipment)
-    return accepted.status
-
-
-async def batches(temporal: Client, handle: WorkflowHandle[object, object]) -> list[EventBatch]:
-    await status_after_signals(handle)
-    history = await handle.fetch_history()
-    signals = [
-        e.workflow_execution_signaled_event_attributes
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-    ]
-    converter = temporal.data_converter
-    return [(await converter.decode(s.input.payloads, [EventBatch]))[0] for s in signals]
 
 
 @pytest.fixture

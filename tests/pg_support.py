@@ -9,10 +9,12 @@ PostgreSQL cases are skipped with the reason shown, unless ``BORDERFLOW_REQUIRE_
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from tests_support import migrated_engine
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -35,3 +37,16 @@ def postgres_database() -> Iterator[str]:
             yield admin_url.set(database=name).render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def migrated_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """Yield a migrated store on ``request.param`` (``sqlite``: a file in ``tmp_path``;
+    ``postgresql``: the ``postgres_url`` fixture's database), disposed after (a generator for
+    a fixture parametrized ``["sqlite", "postgresql"]``)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = migrated_engine(url)
+    yield engine
+    engine.dispose()

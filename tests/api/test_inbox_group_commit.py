@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from pg_support import migrated_store
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
-from tests_support import migrated_engine
 
 from api.inbox_delivery import InboxDelivery
 from store.inbox import (
@@ -28,13 +28,7 @@ from store.inbox import (
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = migrated_engine(url)
-    yield engine
-    engine.dispose()
+    yield from migrated_store(request, tmp_path)
 
 
 def stored_of(engine: Engine, keys: list[str]) -> list[InboxMessage]:

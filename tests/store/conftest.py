@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_support import postgres_database
+from pg_support import migrated_store, postgres_database
 from sqlalchemy.engine import Engine
-from tests_support import migrated_engine
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +21,4 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = migrated_engine(url)
-    yield engine
-    engine.dispose()
+    yield from migrated_store(request, tmp_path)
